@@ -1,0 +1,58 @@
+# Two commands matter: `make run` and `make test`. The other targets mirror CI.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MANAGE := $(PY) manage.py
+
+.PHONY: run test lint format messages translations ci vendor bench worker clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(MANAGE) compiletranslations
+
+run: translations
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	@echo ""
+	@echo "  Clinic Portal is starting on http://127.0.0.1:8000/"
+	@echo "  (admin: http://127.0.0.1:8000/admin/ — create a login with: $(MANAGE) createsuperuser)"
+	@echo ""
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: translations
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Extract new UI strings (needs GNU gettext) and check every language is complete.
+messages: $(STAMP)
+	$(MANAGE) makemessages --all --no-location --no-obsolete --ignore=.venv --ignore=node_modules
+	$(MANAGE) compiletranslations
+	$(MANAGE) checktranslations
+
+worker: translations
+	$(MANAGE) db_worker
+
+vendor:
+	bin/vendor-assets
+
+bench: translations
+	$(PY) bench/run.py
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+# Each app owns its demo content; order follows the dependencies between apps.
+DEMO_LOADERS = [
+    "conditions.demo.loader.load",
+    "clinics.demo.loader.load",
+]
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the demo content. Safe to run again: existing rows are updated, not duplicated."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for dotted_path in DEMO_LOADERS:
+            summary = import_string(dotted_path)()
+            self.stdout.write(f"{dotted_path}: {summary}")
+        self.stdout.write(self.style.SUCCESS("Demo content is loaded."))

@@ -1,0 +1,24 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from clinic_portal import views
+from clinics import views as clinic_views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("admin/", admin.site.urls),
+]
+
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("conditions/", include("conditions.urls")),
+    path("clinics/", include("clinics.urls")),
+    path("about/ranking/", clinic_views.ranking, name="ranking"),
+    prefix_default_language=True,
+)
+
+handler404 = "clinic_portal.views.page_not_found"
+handler500 = "clinic_portal.views.server_error"

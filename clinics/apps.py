@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ClinicsConfig(AppConfig):
+    name = "clinics"
+    verbose_name = _("Clinics")

@@ -1,0 +1,142 @@
+"""Demo clinics: fictional, marked as sample data, with names and descriptions in every language.
+
+English and structure live in ``clinics.json``; other languages in flat ``i18n/<language>.json`` maps
+keyed as in ``english_strings``. Loading is idempotent: clinics are found by slug and rebuilt.
+"""
+
+import datetime
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from modeltranslation.utils import build_localized_fieldname
+
+from clinics.models import Accreditation, Clinic, ClinicLanguage, ClinicService, ClinicTreatment, Doctor
+from clinics.services import clinic_refresh_search_text
+from conditions.models import Specialty, Treatment
+
+DEMO_DIR = Path(__file__).resolve().parent
+
+
+def clinics_data():
+    return json.loads((DEMO_DIR / "clinics.json").read_text(encoding="utf-8"))
+
+
+def translations():
+    result = {}
+    for code, _name in settings.LANGUAGES:
+        path = DEMO_DIR / "i18n" / f"{code}.json"
+        if path.exists():
+            result[code] = json.loads(path.read_text(encoding="utf-8"))
+    return result
+
+
+def english_strings():
+    strings = {}
+    for clinic in clinics_data():
+        prefix = f"clinic.{clinic['slug']}"
+        for field in ("name", "district", "description"):
+            if clinic[field]:
+                strings[f"{prefix}.{field}"] = clinic[field]
+        for number, doctor in enumerate(clinic["doctors"], start=1):
+            strings[f"{prefix}.doctor.{number}.name"] = doctor["name"]
+            strings[f"{prefix}.doctor.{number}.title"] = doctor["title"]
+        for link in clinic["treatments"]:
+            if link["note"]:
+                strings[f"{prefix}.treatment.{link['treatment']}.note"] = link["note"]
+    return strings
+
+
+def _localized(key, english, field, translated):
+    values = {build_localized_fieldname(field, settings.LANGUAGE_CODE): english}
+    for code, strings in translated.items():
+        if code != settings.LANGUAGE_CODE:
+            values[build_localized_fieldname(field, code)] = strings.get(key, "")
+    return values
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def load():
+    translated = translations()
+    specialties = {specialty.slug: specialty for specialty in Specialty.objects.all()}
+    treatments = {treatment.slug: treatment for treatment in Treatment.objects.all()}
+    data = clinics_data()
+    for row in data:
+        _load_clinic(row, specialties, treatments, translated)
+    return f"{len(data)} sample clinics"
+
+
+def _load_clinic(row, specialties, treatments, translated):
+    prefix = f"clinic.{row['slug']}"
+    defaults = {
+        "legal_name_ko": row["legal_name_ko"],
+        "kind": row["kind"],
+        "city": row["city"],
+        "address_ko": row["address_ko"],
+        "address_en": row["address_en"],
+        "latitude": Decimal(str(row["latitude"])),
+        "longitude": Decimal(str(row["longitude"])),
+        "phone": row["phone"],
+        "website": row["website"],
+        "year_founded": row["year_founded"],
+        "bed_count": row["bed_count"],
+        "has_international_centre": row["has_international_centre"],
+        "foreign_patient_registration_number": row["foreign_patient_registration_number"],
+        "registration_verified_on": _date(row["registration_verified_on"]),
+        "is_published": row["is_published"],
+        "is_sample": True,
+    }
+    for field in ("name", "district", "description"):
+        defaults.update(_localized(f"{prefix}.{field}", row[field], field, translated))
+    clinic, _created = Clinic.objects.update_or_create(slug=row["slug"], defaults=defaults)
+    clinic.specialties.set([specialties[slug] for slug in row["specialties"]])
+
+    clinic.clinic_treatments.all().delete()
+    ClinicTreatment.objects.bulk_create(
+        ClinicTreatment(
+            clinic=clinic,
+            treatment=treatments[link["treatment"]],
+            price_min_krw=link["price_min_krw"],
+            price_max_krw=link["price_max_krw"],
+            typical_stay_days=link["typical_stay_days"],
+            **_localized(f"{prefix}.treatment.{link['treatment']}.note", link["note"], "note", translated),
+        )
+        for link in row["treatments"]
+    )
+    clinic.languages.all().delete()
+    ClinicLanguage.objects.bulk_create(
+        ClinicLanguage(clinic=clinic, language=language, role=role) for language, role in row["languages"]
+    )
+    clinic.services.all().delete()
+    ClinicService.objects.bulk_create(
+        ClinicService(clinic=clinic, service=service) for service in row["services"]
+    )
+    clinic.accreditations.all().delete()
+    Accreditation.objects.bulk_create(
+        Accreditation(
+            clinic=clinic,
+            kind=accreditation["kind"],
+            valid_from=_date(accreditation["valid_from"]),
+            valid_until=_date(accreditation["valid_until"]),
+            certificate_number=accreditation["certificate_number"],
+        )
+        for accreditation in row["accreditations"]
+    )
+    clinic.doctors.all().delete()
+    Doctor.objects.bulk_create(
+        Doctor(
+            clinic=clinic,
+            specialty=specialties[doctor["specialty"]],
+            languages=doctor["languages"],
+            position=number,
+            **_localized(f"{prefix}.doctor.{number}.name", doctor["name"], "name", translated),
+            **_localized(f"{prefix}.doctor.{number}.title", doctor["title"], "title", translated),
+        )
+        for number, doctor in enumerate(row["doctors"], start=1)
+    )
+    clinic_refresh_search_text(clinic=clinic)
+    return clinic

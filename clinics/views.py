@@ -1,0 +1,74 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from clinics.forms import ClinicFilterForm
+from clinics.models import Accreditation, Clinic, ClinicTreatment
+from clinics.structured_data import clinic_jsonld
+from conditions.models import Condition
+
+CLINICS_PER_PAGE = 20
+
+
+@require_GET
+def clinic_list(request):
+    form = ClinicFilterForm(request.GET or None)
+    clinics = Clinic.objects.published().with_card_details().prefetch_related("specialties")
+    clinics = form.filter(clinics) if form.is_valid() else clinics.order_by_name()
+    page = Paginator(clinics, CLINICS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clinics/clinic_list.html",
+        {"form": form, "page": page, "clinics": page.object_list, "filter_query": query.urlencode()},
+    )
+
+
+@require_GET
+def clinic_detail(request, slug):
+    clinics = (
+        Clinic.objects.published()
+        .with_card_details()
+        .prefetch_related(
+            "specialties",
+            "services",
+            Prefetch(
+                "clinic_treatments",
+                queryset=ClinicTreatment.objects.select_related("treatment").order_by("treatment__name_en"),
+            ),
+            Prefetch(
+                "accreditations",
+                queryset=Accreditation.objects.order_by("kind"),
+                to_attr="all_accreditations",
+            ),
+            "doctors__specialty",
+        )
+    )
+    clinic = get_object_or_404(clinics, slug=slug)
+    conditions_treated = Condition.objects.published().treated_by(
+        treatment_ids=[link.treatment_id for link in clinic.clinic_treatments.all()],
+        specialty_ids=[specialty.pk for specialty in clinic.specialties.all()],
+    )
+    return render(
+        request,
+        "clinics/clinic_detail.html",
+        {
+            "clinic": clinic,
+            "conditions_treated": conditions_treated,
+            "panels": settings.CLINIC_PAGE_PANELS,
+            "jsonld": clinic_jsonld(
+                clinic,
+                page_url=request.build_absolute_uri(clinic.get_absolute_url()),
+                language=get_language(),
+            ),
+        },
+    )
+
+
+@require_GET
+def ranking(request):
+    return render(request, "clinics/ranking.html")

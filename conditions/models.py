@@ -1,0 +1,309 @@
+"""Medical knowledge: conditions, the treatments for them and the specialties that practise them."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.utils import build_localized_fieldname
+
+from conditions.search import normalize, search_terms
+
+
+class Specialty(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    schema_org_specialty = models.CharField(
+        _("schema.org specialty"),
+        max_length=40,
+        blank=True,
+        help_text=_("The closest schema.org MedicalSpecialty value, e.g. Neurologic, Physiotherapy."),
+    )
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("specialty")
+        verbose_name_plural = _("specialties")
+
+    def __str__(self):
+        return self.name
+
+
+class TreatmentCategory(models.TextChoices):
+    PHYSICAL_THERAPY = "physical_therapy", _("Physical therapy")
+    MEDICATION = "medication", _("Medications")
+    OCCUPATIONAL_THERAPY = "occupational_therapy", _("Occupational therapy")
+    PROCEDURE = "procedure", _("Surgical or interventional procedures")
+    LIFESTYLE = "lifestyle", _("Lifestyle measures")
+
+
+# The order in which treatment groups appear on a condition page.
+TREATMENT_CATEGORY_ORDER = [choice.value for choice in TreatmentCategory]
+
+
+class Treatment(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=160)
+    category = models.CharField(_("category"), max_length=32, choices=TreatmentCategory.choices)
+    description = models.TextField(_("short description"), blank=True)
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("treatment")
+        verbose_name_plural = _("treatments")
+
+    def __str__(self):
+        return self.name
+
+
+class ConditionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class SchemaType(models.TextChoices):
+    MEDICAL_CONDITION = "MedicalCondition", "MedicalCondition"
+    MEDICAL_SIGN = "MedicalSign", "MedicalSign"
+    MEDICAL_SYMPTOM = "MedicalSymptom", "MedicalSymptom"
+
+
+class ConditionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=ConditionStatus.PUBLISHED)
+
+    def search(self, query):
+        """Every term must appear in the normalized names and synonyms, in any language."""
+        queryset = self
+        for term in search_terms(query):
+            queryset = queryset.filter(search_text__contains=term)
+        return queryset
+
+    def treated_by(self, *, treatment_ids, specialty_ids):
+        """Conditions with one of these treatments or relevant specialties (a clinic's offer)."""
+        linked = Q(
+            pk__in=ConditionTreatment.objects.filter(treatment_id__in=treatment_ids).values("condition")
+        )
+        linked |= Q(
+            pk__in=Condition.specialties.through.objects.filter(specialty_id__in=specialty_ids).values(
+                "condition"
+            )
+        )
+        return self.filter(linked)
+
+    def due_for_review(self, today=None):
+        today = today or timezone.localdate()
+        return self.filter(next_review_due__lt=today)
+
+    def with_page_content(self):
+        """Everything the condition page shows, in a fixed number of queries."""
+        return self.prefetch_related(
+            "specialties",
+            "items",
+            Prefetch(
+                "condition_treatments",
+                queryset=ConditionTreatment.objects.select_related("treatment").order_by("position", "id"),
+            ),
+            "references",
+            "translation_reviews",
+        )
+
+
+class Condition(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=160)
+    other_names = models.TextField(
+        _("other names"), blank=True, help_text=_("One per line: synonyms and spellings patients search for.")
+    )
+    summary = models.TextField(
+        _("short summary"), help_text=_("One or two sentences, also used as the page description.")
+    )
+    overview = models.TextField(_("overview"), help_text=_("Paragraphs separated by a blank line."))
+    definition = models.TextField(_("what it is"), blank=True)
+    definition_note = models.TextField(_("note after the key characteristics"), blank=True)
+    symptoms_intro = models.TextField(_("introduction to the symptoms"), blank=True)
+    mechanism = models.TextField(_("how it arises"), blank=True)
+    care_intro = models.TextField(_("introduction to care and treatment"), blank=True)
+    korea_intro = models.TextField(_("introduction to treatment in Korea"), blank=True)
+
+    schema_type = models.CharField(
+        _("schema.org type"), max_length=32, choices=SchemaType.choices, default=SchemaType.MEDICAL_CONDITION
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ConditionStatus.choices, default=ConditionStatus.DRAFT
+    )
+    specialties = models.ManyToManyField(
+        Specialty, related_name="conditions", blank=True, verbose_name=_("relevant specialties")
+    )
+    treatments = models.ManyToManyField(
+        Treatment,
+        through="ConditionTreatment",
+        related_name="conditions",
+        blank=True,
+        verbose_name=_("treatments"),
+    )
+
+    reviewer_name = models.CharField(_("medical reviewer"), max_length=160, blank=True)
+    reviewer_credentials = models.CharField(_("reviewer credentials"), max_length=200, blank=True)
+    last_reviewed = models.DateField(_("last reviewed"), null=True, blank=True)
+    next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+
+    search_text = models.TextField(editable=False, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConditionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_text = self.build_search_text()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("conditions:detail", kwargs={"slug": self.slug})
+
+    def build_search_text(self):
+        parts = [self.slug.replace("-", " ")]
+        for code, _name in settings.LANGUAGES:
+            for field in ("name", "other_names"):
+                parts.append(getattr(self, build_localized_fieldname(field, code)) or "")
+        return normalize(" \n".join(parts))
+
+    def localized(self, field, language=None):
+        """The field's text in the given language only, without English fallback ('' if missing)."""
+        return getattr(self, build_localized_fieldname(field, language or get_language())) or ""
+
+    def is_translated(self, language=None):
+        language = language or get_language()
+        return all(self.localized(field, language) for field in ("name", "summary", "overview"))
+
+    def translation_is_reviewed(self, language=None):
+        language = language or get_language()
+        if language == settings.LANGUAGE_CODE:
+            return True
+        return any(review.language == language for review in self.translation_reviews.all())
+
+    @property
+    def review_is_overdue(self):
+        return self.next_review_due is not None and self.next_review_due < timezone.localdate()
+
+    @property
+    def synonyms(self):
+        return [line.strip() for line in self.other_names.splitlines() if line.strip()]
+
+    def overview_paragraphs(self):
+        return [p.strip() for p in self.overview.split("\n\n") if p.strip()]
+
+    def items_in(self, section):
+        return [item for item in self.items.all() if item.section == section]
+
+    def treatment_groups(self):
+        """The linked treatments grouped by category, in the page's category order."""
+        groups = {}
+        for link in self.condition_treatments.all():
+            groups.setdefault(link.treatment.category, []).append(link)
+        return [
+            (TreatmentCategory(category).label, groups[category])
+            for category in TREATMENT_CATEGORY_ORDER
+            if category in groups
+        ]
+
+
+class ConditionSection(models.TextChoices):
+    KEY_FACT = "key_fact", _("Key fact")
+    CHARACTERISTIC = "characteristic", _("Key characteristic")
+    SYMPTOM = "symptom", _("Symptom")
+    SYMPTOM_NOTE = "symptom_note", _("Note on symptoms")
+    CAUSE = "cause", _("Cause")
+    WARNING_SIGN = "warning_sign", _("When to see a doctor")
+    KOREA_OPTION = "korea_option", _("Treatment option in Korea")
+
+
+class ConditionItem(models.Model):
+    """One entry of a list on the condition page: a fact, a symptom, a cause, a warning sign…"""
+
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="items")
+    section = models.CharField(_("section"), max_length=32, choices=ConditionSection.choices)
+    title = models.CharField(
+        _("title"), max_length=200, blank=True, help_text=_("Short lead, e.g. the name of a cause. Optional.")
+    )
+    text = models.TextField(_("text"))
+    is_urgent = models.BooleanField(
+        _("urgent warning sign"), default=False, help_text=_("Shown as a sign to seek care promptly.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["section", "position", "id"]
+        verbose_name = _("list entry")
+        verbose_name_plural = _("list entries")
+
+    def __str__(self):
+        return self.title or self.text[:60]
+
+
+class ConditionTreatment(models.Model):
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="condition_treatments")
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="condition_links")
+    note = models.CharField(
+        _("note for this condition"), max_length=300, blank=True, help_text=_("e.g. 'to reduce spasticity'.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["condition", "treatment"], name="unique_condition_treatment")
+        ]
+        verbose_name = _("treatment for this condition")
+        verbose_name_plural = _("treatments for this condition")
+
+    def __str__(self):
+        return f"{self.condition} → {self.treatment}"
+
+
+class Reference(models.Model):
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="references")
+    citation = models.CharField(_("citation"), max_length=400)
+    url = models.URLField(_("link"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = pgettext_lazy("bibliography", "reference")
+        verbose_name_plural = pgettext_lazy("bibliography", "references")
+
+    def __str__(self):
+        return self.citation
+
+
+class TranslationReview(models.Model):
+    """A medical reviewer has checked this condition's translation into one language."""
+
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="translation_reviews")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    reviewer_name = models.CharField(_("reviewer"), max_length=160)
+    reviewed_on = models.DateField(_("reviewed on"), default=datetime.date.today)
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(fields=["condition", "language"], name="unique_translation_review")
+        ]
+        verbose_name = _("translation review")
+        verbose_name_plural = _("translation reviews")
+
+    def __str__(self):
+        return f"{self.condition} [{self.language}]"

@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language, get_language_info
+from django.views.decorators.http import require_GET
+
+from conditions.forms import ConditionSearchForm
+from conditions.models import Condition, ConditionSection
+from conditions.structured_data import condition_page_jsonld
+
+
+@require_GET
+def condition_list(request):
+    form = ConditionSearchForm(request.GET or None)
+    conditions = Condition.objects.published()
+    query = ""
+    if form.is_valid():
+        query = form.cleaned_data["q"]
+        conditions = conditions.search(query)
+    return render(
+        request,
+        "conditions/condition_list.html",
+        {"form": form, "conditions": list(conditions), "query": query},
+    )
+
+
+@require_GET
+def condition_detail(request, slug):
+    condition = get_object_or_404(Condition.objects.published().with_page_content(), slug=slug)
+    language = get_language()
+    context = {
+        "condition": condition,
+        "language_name": get_language_info(language)["name_local"],
+        "is_translated": condition.is_translated(language),
+        "translation_is_reviewed": condition.translation_is_reviewed(language),
+        "key_facts": condition.items_in(ConditionSection.KEY_FACT),
+        "characteristics": condition.items_in(ConditionSection.CHARACTERISTIC),
+        "symptoms": condition.items_in(ConditionSection.SYMPTOM),
+        "symptom_notes": condition.items_in(ConditionSection.SYMPTOM_NOTE),
+        "causes": condition.items_in(ConditionSection.CAUSE),
+        "warning_signs": condition.items_in(ConditionSection.WARNING_SIGN),
+        "korea_options": condition.items_in(ConditionSection.KOREA_OPTION),
+        "treatment_groups": condition.treatment_groups(),
+        # Higher apps add their pieces here (matching clinics, the request form) through settings,
+        # so this app never imports them.
+        "panels": settings.CONDITION_PAGE_PANELS,
+        "jsonld": condition_page_jsonld(
+            condition, page_url=request.build_absolute_uri(condition.get_absolute_url()), language=language
+        ),
+    }
+    return render(request, "conditions/condition_detail.html", context)

@@ -1,0 +1,90 @@
+"""Small factories: each returns a saved object with sensible defaults that a test can override."""
+
+import itertools
+
+from conditions.models import (
+    Condition,
+    ConditionItem,
+    ConditionSection,
+    ConditionStatus,
+    ConditionTreatment,
+    Specialty,
+    Treatment,
+    TreatmentCategory,
+)
+
+_sequence = itertools.count(1)
+
+
+def make_specialty(**fields):
+    number = next(_sequence)
+    fields.setdefault("slug", f"specialty-{number}")
+    fields.setdefault("name_en", f"Specialty {number}")
+    return Specialty.objects.create(**fields)
+
+
+def make_treatment(**fields):
+    number = next(_sequence)
+    fields.setdefault("slug", f"treatment-{number}")
+    fields.setdefault("name_en", f"Treatment {number}")
+    fields.setdefault("category", TreatmentCategory.PHYSICAL_THERAPY)
+    return Treatment.objects.create(**fields)
+
+
+def make_condition(*, symptoms=0, causes=0, treatments=0, **fields):
+    number = next(_sequence)
+    fields.setdefault("slug", f"condition-{number}")
+    fields.setdefault("name_en", f"Condition {number}")
+    fields.setdefault("summary_en", f"Summary of condition {number}.")
+    fields.setdefault("overview_en", f"Overview of condition {number}.")
+    fields.setdefault("definition_en", f"Definition of condition {number}.")
+    fields.setdefault("status", ConditionStatus.PUBLISHED)
+    condition = Condition.objects.create(**fields)
+    for position in range(symptoms):
+        ConditionItem.objects.create(
+            condition=condition,
+            section=ConditionSection.SYMPTOM,
+            text_en=f"Symptom {position}",
+            position=position,
+        )
+    for position in range(causes):
+        ConditionItem.objects.create(
+            condition=condition,
+            section=ConditionSection.CAUSE,
+            title_en=f"Cause {position}",
+            text_en=f"Explanation {position}",
+            position=position,
+        )
+    categories = list(TreatmentCategory)
+    for position in range(treatments):
+        ConditionTreatment.objects.create(
+            condition=condition,
+            treatment=make_treatment(category=categories[position % len(categories)]),
+            note_en=f"note {position}",
+            position=position,
+        )
+    if treatments:
+        condition.specialties.add(make_specialty())
+    return condition
+
+
+def make_clinic(*, treatments=(), specialties=(), **fields):
+    from clinics.models import Clinic, ClinicKind, ClinicTreatment
+    from clinics.services import clinic_refresh_search_text
+
+    number = next(_sequence)
+    fields.setdefault("slug", f"clinic-{number}")
+    fields.setdefault("name_en", f"Clinic {number}")
+    fields.setdefault("legal_name_ko", f"클리닉 {number}")
+    fields.setdefault("kind", ClinicKind.CLINIC)
+    fields.setdefault("city", "seoul")
+    fields.setdefault("address_ko", "서울특별시")
+    fields.setdefault("address_en", "Seoul")
+    fields.setdefault("is_published", True)
+    clinic = Clinic.objects.create(**fields)
+    clinic.specialties.set(specialties)
+    ClinicTreatment.objects.bulk_create(
+        ClinicTreatment(clinic=clinic, treatment=treatment) for treatment in treatments
+    )
+    clinic_refresh_search_text(clinic=clinic)
+    return clinic

@@ -1,0 +1,88 @@
+"""End-to-end checks in a real Chromium (Debian's package, driven by Playwright)."""
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("REQUIRE_BROWSER"):
+        raise RuntimeError("Chromium is required for the browser tests (apt-get install chromium)")
+    pytestmark.append(pytest.mark.skip(reason="Chromium is not installed"))
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    }
+
+
+@pytest.fixture
+def demo_site(live_server):
+    from clinics.demo.loader import load as load_clinics
+    from conditions.demo.loader import load as load_conditions
+
+    load_conditions()
+    load_clinics()
+    return live_server
+
+
+@pytest.fixture
+def console_errors(page):
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return errors
+
+
+def test_language_switcher_keeps_the_page_and_arabic_mirrors(page, demo_site, console_errors):
+    page.goto(f"{demo_site.url}/en/conditions/clonus/")
+    assert page.locator("h1").inner_text() == "Clonus"
+    page.locator("details.language-switcher summary").click()
+    page.locator('details.language-switcher a[hreflang="ar"]').click()
+    page.wait_for_url(f"{demo_site.url}/ar/conditions/clonus/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("h1").inner_text() == "الرمع"
+    # The layout mirrors: the heading's text starts at the right edge of the content column.
+    heading_box = page.locator("h1").bounding_box()
+    main_box = page.locator("main").bounding_box()
+    assert heading_box["x"] + heading_box["width"] > main_box["x"] + main_box["width"] - 40
+    assert console_errors == []  # no CSP violation, no failed asset
+
+
+def test_clinic_filters_on_the_condition_page_apply_without_a_button(page, demo_site, console_errors):
+    page.goto(f"{demo_site.url}/en/conditions/clonus/")
+    assert page.locator(".matching-clinics [data-clinic]").count() == 10
+    page.select_option("#clinics select[name=city]", "seoul")
+    page.wait_for_url("**city=seoul**")
+    assert page.locator(".matching-clinics [data-clinic]").count() == 3
+    page.select_option("#clinics select[name=language]", "ru")
+    page.wait_for_url("**language=ru**")
+    assert (
+        page.locator(".matching-clinics [data-clinic]")
+        .all_inner_texts()[0]
+        .startswith("Hanbit University Neuroscience Hospital")
+    )
+    assert console_errors == []
+
+
+def test_skip_link_is_the_first_focus_and_visible(page, demo_site):
+    page.goto(f"{demo_site.url}/ko/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#main"
+    assert page.locator(".skip-link").is_visible()
+    assert page.locator(".skip-link").inner_text() == "본문으로 건너뛰기"
