@@ -38,7 +38,7 @@ format: $(STAMP)
 
 # Extract new UI strings (needs GNU gettext) and check every language is complete.
 messages: $(STAMP)
-	$(MANAGE) makemessages --all --no-location --no-obsolete --ignore=.venv --ignore=node_modules
+	$(MANAGE) makemessages --all --no-location --no-obsolete --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench
 	$(MANAGE) compiletranslations
 	$(MANAGE) checktranslations
 
