@@ -218,8 +218,23 @@ AUTH_PASSWORD_VALIDATORS = [
 SITE_NAME = "Clinic Portal"
 
 # Templates that other apps contribute to the condition page, in order (each gets `condition`).
-CONDITION_PAGE_PANELS = ["clinics/panels/matching_clinics.html"]
-CLINIC_PAGE_PANELS = []
+CONDITION_PAGE_PANELS = ["clinics/panels/matching_clinics.html", "inquiries/panels/request_form.html"]
+CLINIC_PAGE_PANELS = ["inquiries/panels/request_form.html"]
+
+# Absolute address of the site, for links in emails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Consultation inquiries
+INQUIRY_RATE_PER_IP = env.str("INQUIRY_RATE_PER_IP", default="10/h")
+INQUIRY_RATE_PER_EMAIL = env.str("INQUIRY_RATE_PER_EMAIL", default="5/h")
+LOST_LINK_RATE = env.str("LOST_LINK_RATE", default="5/h")
+INQUIRY_RETENTION_DAYS = env.int("INQUIRY_RETENTION_DAYS", default=365)
+# Behind a proxy, the client address for rate limits (e.g. HTTP_X_REAL_IP set by the proxy).
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Five files of 10 MB plus the form: larger bodies are refused before they are read.
+MAX_REQUEST_BODY_BYTES = 52 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

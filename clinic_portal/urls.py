@@ -1,13 +1,21 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
 from clinic_portal import views
 from clinics import views as clinic_views
+from inquiries import views as inquiry_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path(
+        "admin/inquiries/files/<uuid:attachment_id>/",
+        inquiry_views.staff_attachment,
+        name="staff_attachment",
+    ),
     path("admin/", admin.site.urls),
 ]
 
@@ -17,8 +25,13 @@ urlpatterns += i18n_patterns(
     path("conditions/", include("conditions.urls")),
     path("clinics/", include("clinics.urls")),
     path("about/ranking/", clinic_views.ranking, name="ranking"),
+    path("inquiries/", include("inquiries.urls")),
     prefix_default_language=True,
 )
 
 handler404 = "clinic_portal.views.page_not_found"
 handler500 = "clinic_portal.views.server_error"
+
+if settings.DEBUG:
+    # Clinic photos (public media); in production the web server serves PUBLIC_MEDIA_URL.
+    urlpatterns += static(settings.PUBLIC_MEDIA_URL, document_root=settings.PUBLIC_MEDIA_ROOT)

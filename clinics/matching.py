@@ -1,6 +1,8 @@
 """Plain-words reasons why a clinic matches a condition, for the clinic cards on a condition page."""
 
-from django.utils.translation import get_language_info, gettext, pgettext
+from django.utils.translation import get_language, get_language_info, gettext, pgettext
+
+MATCHING_CLINICS_SHOWN = 10
 
 
 def human_join(items):
@@ -25,3 +27,24 @@ def match_reasons(clinic, language):
             % {"language": get_language_info(language)["name_translated"], "roles": human_join(roles)}
         )
     return reasons
+
+
+def matching_clinics(request, condition):
+    """The clinics listed on a condition page, filtered by the page's city and language query.
+
+    Returns (filter form, clinics). Memoized on the request: the list and the request form on the
+    same page use it, and ranking every clinic is the costly query of the page.
+    """
+    from clinics.forms import MatchingClinicFilterForm
+    from clinics.models import Clinic
+
+    language = get_language()
+    memo = request.__dict__.setdefault("_matching_clinics", {})
+    key = (condition.pk, language, request.GET.get("city"), request.GET.get("language"))
+    if key not in memo:
+        form = MatchingClinicFilterForm(request.GET or None)
+        clinics = Clinic.objects.published().for_condition(condition, language=language)
+        if form.is_valid():
+            clinics = form.filter(clinics)
+        memo[key] = (form, list(clinics[:MATCHING_CLINICS_SHOWN]))
+    return memo[key]

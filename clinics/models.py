@@ -107,7 +107,9 @@ class ClinicQuerySet(models.QuerySet):
         terms = " ".join(search_terms(query))
         if not terms or connections[self.db].vendor != "postgresql":
             return self.order_by_name()
-        return self.annotate(search_rank=TrigramWordSimilarity(terms, "search_text")).order_by(
+        # Similarity to the names only: short texts keep ranking fast, and a name match outranks
+        # a clinic that matched on a treatment or city alone.
+        return self.annotate(search_rank=TrigramWordSimilarity(terms, "search_names")).order_by(
             "-search_rank", *self._name_ordering()
         )
 
@@ -226,6 +228,7 @@ class Clinic(models.Model):
         _("sample data"), default=False, help_text=_("Fictional demo clinic; marked as such on every page.")
     )
     search_text = models.TextField(editable=False, default="")
+    search_names = models.TextField(editable=False, default="")
 
     objects = ClinicQuerySet.as_manager()
 
@@ -371,16 +374,21 @@ class Doctor(models.Model):
         return self.name
 
 
-def clinic_search_text(clinic):
-    """Names, city, district and treatments in every language, normalized for ``ClinicQuerySet.search``."""
-    parts = [clinic.legal_name_ko, clinic.address_ko, clinic.address_en, clinic.slug.replace("-", " ")]
+def clinic_search_texts(clinic):
+    """(search text, names) normalized for ``ClinicQuerySet.search`` and its ranking.
+
+    The search text holds the names, city, district and treatments in every language.
+    """
+    names = [clinic.legal_name_ko, clinic.slug.replace("-", " ")]
+    parts = [clinic.address_ko, clinic.address_en]
     treatments = list(clinic.treatments.all())
     specialties = list(clinic.specialties.all())
     for code, _name in settings.LANGUAGES:
-        parts.append(getattr(clinic, build_localized_fieldname("name", code)) or "")
+        names.append(getattr(clinic, build_localized_fieldname("name", code)) or "")
         parts.append(getattr(clinic, build_localized_fieldname("district", code)) or "")
         for related in (*treatments, *specialties):
             parts.append(getattr(related, build_localized_fieldname("name", code)) or "")
         with translation.override(code):
             parts.append(str(City(clinic.city).label))
-    return normalize(" \n".join(part for part in parts if part))
+    search_names = normalize(" \n".join(dict.fromkeys(name for name in names if name)))
+    return normalize(" \n".join([search_names, *(part for part in parts if part)])), search_names

@@ -1,1 +1,311 @@
+"""Consultation inquiries: the patient's request, its files, its timeline and the emails about it."""
 
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from phonenumber_field.modelfields import PhoneNumberField
+
+from clinics.models import Clinic
+from conditions.models import Condition
+
+# Crockford's base32 without the look-alikes I, L, O and U: easy to read out on the phone.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference():
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"CP-{chars[:4]}-{chars[4:]}"
+
+
+def hash_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InquiryStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    IN_REVIEW = "in_review", _("Being reviewed")
+    WAITING_FOR_PATIENT = "waiting_for_patient", _("Waiting for your reply")
+    WITH_CLINICS = "with_clinics", _("Shared with clinics")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+
+
+STATUS_EXPLANATIONS = {
+    InquiryStatus.RECEIVED: _("We have your request. A coordinator will reply within 24 hours."),
+    InquiryStatus.IN_REVIEW: _("A coordinator is reading your request and records."),
+    InquiryStatus.WAITING_FOR_PATIENT: _(
+        "We need more information from you. Please read our last message and reply below."
+    ),
+    InquiryStatus.WITH_CLINICS: _(
+        "Your request has been shared with the clinics you chose. We will pass on their answers."
+    ),
+    InquiryStatus.ANSWERED: _("We have answered your request. You can still reply below."),
+    InquiryStatus.CLOSED: _("This request is closed. Send a new request if you need more help."),
+}
+
+# The moves a coordinator may make; ``inquiries.services.inquiry_transition`` enforces them.
+ALLOWED_TRANSITIONS = {
+    InquiryStatus.RECEIVED: {InquiryStatus.IN_REVIEW, InquiryStatus.CLOSED},
+    InquiryStatus.IN_REVIEW: {
+        InquiryStatus.WAITING_FOR_PATIENT,
+        InquiryStatus.WITH_CLINICS,
+        InquiryStatus.ANSWERED,
+        InquiryStatus.CLOSED,
+    },
+    InquiryStatus.WAITING_FOR_PATIENT: {InquiryStatus.IN_REVIEW, InquiryStatus.CLOSED},
+    InquiryStatus.WITH_CLINICS: {
+        InquiryStatus.ANSWERED,
+        InquiryStatus.WAITING_FOR_PATIENT,
+        InquiryStatus.CLOSED,
+    },
+    InquiryStatus.ANSWERED: {InquiryStatus.IN_REVIEW, InquiryStatus.CLOSED},
+    InquiryStatus.CLOSED: {InquiryStatus.IN_REVIEW},
+}
+
+
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone call")
+    WHATSAPP = "whatsapp", "WhatsApp"
+    KAKAOTALK = "kakaotalk", "KakaoTalk"
+    WECHAT = "wechat", "WeChat"
+    LINE = "line", "LINE"
+    TELEGRAM = "telegram", "Telegram"
+
+
+class PatientRelation(models.TextChoices):
+    SELF = "self", _("Myself")
+    FAMILY = "family", _("A family member")
+    OTHER = "other", _("Someone else")
+
+
+class SymptomDuration(models.TextChoices):
+    UNDER_MONTH = "under_1_month", _("Less than a month")
+    MONTHS = "1_6_months", _("1 to 6 months")
+    UNDER_YEAR = "6_12_months", _("6 to 12 months")
+    YEARS = "1_5_years", _("1 to 5 years")
+    OVER_FIVE_YEARS = "over_5_years", _("More than 5 years")
+
+
+class InquiryQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status=InquiryStatus.CLOSED)
+
+    def for_email(self, email):
+        return self.filter(email__iexact=email, anonymised_at__isnull=True)
+
+    def due_for_purge(self, *, days, now=None):
+        cutoff = (now or timezone.now()) - timezone.timedelta(days=days)
+        return self.filter(status=InquiryStatus.CLOSED, closed_at__lt=cutoff, anonymised_at__isnull=True)
+
+
+class Inquiry(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(
+        _("reference"), max_length=12, unique=True, default=new_reference, editable=False
+    )
+    status = models.CharField(
+        _("status"), max_length=24, choices=InquiryStatus.choices, default=InquiryStatus.RECEIVED
+    )
+
+    full_name = models.CharField(_("full name"), max_length=200)
+    email = models.EmailField(_("email"))
+    phone = PhoneNumberField(_("phone"), blank=True)
+    contact_channel = models.CharField(
+        _("preferred contact channel"), max_length=16, choices=ContactChannel.choices
+    )
+    contact_handle = models.CharField(_("ID or number for that channel"), max_length=120, blank=True)
+    country = CountryField(_("country of residence"))
+    language = models.CharField(_("preferred language"), max_length=10, choices=settings.LANGUAGES)
+    patient_relation = models.CharField(_("the patient is"), max_length=10, choices=PatientRelation.choices)
+    patient_age = models.PositiveSmallIntegerField(_("patient's age"), validators=[MaxValueValidator(120)])
+    condition = models.ForeignKey(
+        Condition,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inquiries",
+        verbose_name=_("condition"),
+    )
+    symptom_duration = models.CharField(
+        _("how long the symptoms have lasted"), max_length=16, choices=SymptomDuration.choices
+    )
+    diagnosis = models.TextField(_("current diagnosis"), blank=True)
+    medications = models.TextField(_("current medications"), blank=True)
+    message = models.TextField(_("question or message"))
+    preferred_clinics = models.ManyToManyField(
+        Clinic, blank=True, related_name="inquiries", verbose_name=_("preferred clinics")
+    )
+    travel_from = models.DateField(_("could travel from"), null=True, blank=True)
+    travel_until = models.DateField(_("could travel until"), null=True, blank=True)
+
+    consent_health_data_at = models.DateTimeField(_("health-data consent given at"))
+    consent_health_data_text = models.TextField(_("health-data consent wording"))
+    consent_health_data_version = models.CharField(_("health-data consent version"), max_length=20)
+    consent_news = models.BooleanField(_("agreed to receive news"), default=False)
+
+    follow_up_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    submission_key = models.UUIDField(unique=True, editable=False)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_inquiries",
+        verbose_name=_("coordinator"),
+    )
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    deletion_requested_at = models.DateTimeField(_("deletion requested"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+
+    objects = InquiryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("inquiry")
+        verbose_name_plural = _("inquiries")
+        permissions = [("download_attachment", _("Can download medical records"))]
+
+    def __str__(self):
+        return self.reference
+
+    def set_follow_up_token(self):
+        """Create a new private follow-up token; only its hash is kept. Returns the token."""
+        token = secrets.token_urlsafe(32)
+        self.follow_up_token_hash = hash_token(token)
+        return token
+
+    def token_matches(self, token):
+        return secrets.compare_digest(self.follow_up_token_hash, hash_token(token))
+
+    def follow_up_path(self, token, language=None):
+        from django.utils import translation
+
+        with translation.override(language or self.language):
+            return reverse("inquiries:follow_up", kwargs={"reference": self.reference, "token": token})
+
+    @property
+    def status_explanation(self):
+        return STATUS_EXPLANATIONS[InquiryStatus(self.status)]
+
+
+class TimelineKind(models.TextChoices):
+    CREATED = "created", _("Request received")
+    STATUS = "status", _("Status changed")
+    PATIENT_MESSAGE = "patient_message", _("Message from the patient")
+    COORDINATOR_MESSAGE = "coordinator_message", _("Message from our coordinator")
+    NOTE = "note", _("Internal note")
+    DELETION_REQUESTED = "deletion_requested", _("Deletion requested")
+    LINK_RESENT = "link_resent", _("Follow-up link sent again")
+    ANONYMISED = "anonymised", _("Personal data erased")
+
+
+class TimelineEntryQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(is_public=True)
+
+
+class TimelineEntry(models.Model):
+    """Append-only history of an inquiry. Public entries are shown to the patient."""
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(_("kind"), max_length=24, choices=TimelineKind.choices)
+    is_public = models.BooleanField(_("visible to the patient"), default=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    old_status = models.CharField(max_length=24, choices=InquiryStatus.choices, blank=True)
+    new_status = models.CharField(max_length=24, choices=InquiryStatus.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TimelineEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+
+    def __str__(self):
+        return f"{self.inquiry} · {self.get_kind_display()}"
+
+
+def attachment_path(attachment, filename):
+    return f"inquiries/{attachment.inquiry_id}/{attachment.id}{attachment.extension}"
+
+
+class Attachment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="attachments")
+    timeline_entry = models.ForeignKey(
+        TimelineEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "original_name"]
+        verbose_name = _("medical record")
+        verbose_name_plural = _("medical records")
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def extension(self):
+        return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[self.content_type]
+
+
+class EmailKind(models.TextChoices):
+    PATIENT_CONFIRMATION = "patient_confirmation", _("Confirmation to the patient")
+    COORDINATOR_NEW = "coordinator_new", _("New inquiry to coordinators")
+    COORDINATOR_REPLY = "coordinator_reply", _("Patient reply to coordinators")
+    FOLLOW_UP_LINK = "follow_up_link", _("Follow-up link sent again")
+    DELETION_REQUEST = "deletion_request", _("Deletion request to coordinators")
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutgoingEmail(models.Model):
+    """An email written in the request's transaction and delivered by a background task.
+
+    The row makes delivery idempotent (a sent email is never sent again) and records attempts.
+    The body is cleared once sent: it may carry a private follow-up link.
+    """
+
+    inquiry = models.ForeignKey(
+        Inquiry, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    kind = models.CharField(max_length=24, choices=EmailKind.choices)
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.to}"

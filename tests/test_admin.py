@@ -60,3 +60,36 @@ def test_admin_saves_a_korean_translation(admin_client):
     assert response.status_code == 302
     neurology.refresh_from_db()
     assert neurology.name_ko == "신경과 (수정)"
+
+
+def test_clinic_admin_has_language_tabs_and_saving_rebuilds_search(admin_client):
+    from clinics.demo.loader import load as load_clinics
+    from clinics.models import Clinic
+
+    load()
+    load_clinics()
+    clinic = Clinic.objects.get(slug="seomyeon-heart-clinic")
+    html = admin_client.get(f"/admin/clinics/clinic/{clinic.pk}/change/").content.decode()
+    for column in ("name_en", "name_ko", "name_zh_hans", "name_ar", "description_mn", "description_vi"):
+        assert f'name="{column}"' in html
+    assert "/static/vendor/jquery-ui/jquery-ui.min.js" in html
+
+
+def test_inquiry_admin_lists_requests_with_private_download_links(admin_client, client):
+    import uuid
+
+    from clinics.demo.loader import load as load_clinics
+    from inquiries.models import Attachment, Inquiry
+    from tests.test_inquiries import pdf_bytes, submit, upload
+
+    load()
+    load_clinics()
+    submit(client, files=[upload("scan.pdf", pdf_bytes())], submission_key=str(uuid.uuid4()))
+    inquiry = Inquiry.objects.get()
+    listing = admin_client.get("/admin/inquiries/inquiry/").content.decode()
+    assert inquiry.reference in listing
+    change = admin_client.get(f"/admin/inquiries/inquiry/{inquiry.pk}/change/").content.decode()
+    attachment = Attachment.objects.get()
+    assert f'href="/admin/inquiries/files/{attachment.pk}/"' in change
+    assert "follow_up_token_hash" not in change
+    assert admin_client.get(f"/admin/inquiries/files/{attachment.pk}/").status_code == 200

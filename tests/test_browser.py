@@ -86,3 +86,44 @@ def test_skip_link_is_the_first_focus_and_visible(page, demo_site):
     assert focused == "#main"
     assert page.locator(".skip-link").is_visible()
     assert page.locator(".skip-link").inner_text() == "본문으로 건너뛰기"
+
+
+def test_patient_sends_a_request_with_a_record_and_opens_the_private_link(
+    page, demo_site, tmp_path, console_errors
+):
+    import re
+
+    from django.core import mail
+
+    from inquiries.models import Inquiry
+
+    record = tmp_path / "mri-report.pdf"
+    record.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+    page.goto(f"{demo_site.url}/ru/conditions/clonus/")
+    form = page.locator("#consultation form")
+    form.locator("[name=full_name]").fill("Айгерим Бекова")
+    form.locator("[name=email]").fill("aigerim@example.com")
+    form.locator("[name=phone]").fill("+7 701 234 5678")
+    form.locator("[name=contact_channel]").select_option("telegram")
+    form.locator("[name=contact_handle]").fill("@aigerim")
+    form.locator("[name=country]").select_option("KZ")
+    form.locator("[name=patient_relation]").select_option("self")
+    form.locator("[name=patient_age]").fill("41")
+    form.locator("[name=symptom_duration]").select_option("6_12_months")
+    form.locator("[name=message]").fill("Клонус в левой ноге после травмы.")
+    form.locator('[name=preferred_clinics][value="busan-haeundae-neuro-centre"]').check()
+    form.locator("[name=attachments]").set_input_files(str(record))
+    form.locator("[name=consent_health_data]").check()
+    form.locator("button[type=submit]").click()
+
+    page.wait_for_url(re.compile(r".*/ru/inquiries/thanks/CP-.*"))
+    inquiry = Inquiry.objects.get()
+    assert inquiry.reference in page.locator(".reference").inner_text()
+    assert inquiry.language == "ru"
+    assert inquiry.attachments.get().original_name == "mri-report.pdf"
+    [patient_email] = [email for email in mail.outbox if email.to == ["aigerim@example.com"]]
+    link = re.search(r"http://\S+/follow-up/\S+/", patient_email.body).group(0)
+    page.goto(link.replace("http://127.0.0.1:8000", demo_site.url))
+    assert inquiry.reference in page.locator("h1").inner_text()
+    assert page.locator(".timeline a", has_text="mri-report.pdf").count() == 1
+    assert console_errors == []

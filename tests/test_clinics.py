@@ -339,8 +339,9 @@ def _many_clinics(count, condition):
 def test_condition_page_with_clinics_has_constant_queries(client, django_assert_num_queries, count):
     condition = make_condition(symptoms=3, causes=3, treatments=3)
     _many_clinics(count, condition)
-    # 6 for the condition page + clinics, matched treatments, matched specialties, languages, accreditations
-    with django_assert_num_queries(11):
+    # 6 for the condition page; clinics, matched treatments, matched specialties, languages,
+    # accreditations for the matching list; conditions and clinics offered in the request form
+    with django_assert_num_queries(13):
         html = page_text(client.get(f"/en/conditions/{condition.slug}/", {"language": "ru"}))
     assert len(card_slugs(html)) == min(count, 10)
 
@@ -370,7 +371,8 @@ def test_clinic_page_has_constant_queries(client, django_assert_num_queries, cou
     clinic = Clinic.objects.get(slug="load-000")
     for number in range(count):
         make_condition(slug=f"treated-{number}").specialties.set(clinic.specialties.all())
-    # clinic, languages, accreditations (current + all), specialties, services, treatments, doctors, conditions
-    with django_assert_num_queries(9):
+    # clinic, languages, accreditations (current + all), specialties, services, treatments, doctors,
+    # conditions treated; conditions and the clinic offered in the request form
+    with django_assert_num_queries(11):
         html = page_text(client.get(clinic.get_absolute_url()))
     assert html.count('href="/en/conditions/treated-') == count

@@ -196,3 +196,19 @@ def test_postgresql_test_database_is_utf8_with_utf8_ctype():
     assert "utf" in ctype.lower().replace("-", "")
     assert upper == "КЛОНУС"
     assert lower == "klonus"
+
+
+@pytest.mark.urls("tests.support.urls_error")
+@pytest.mark.parametrize("code", ["en", "ko", "ar"])
+def test_500_page_is_translated(code):
+    from django.test import Client
+    from django.utils import translation
+
+    response = Client(raise_request_exception=False).get(f"/{code}/broken/")
+    assert response.status_code == 500
+    with translation.override(code):
+        expected = translation.gettext("Something went wrong")
+    assert expected in response.content.decode()
+    if code != "en":
+        assert expected != "Something went wrong"
+    assert f'<html lang="{code}"' in response.content.decode()

@@ -1,0 +1,249 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+from phonenumber_field.formfields import PhoneNumberField
+
+from clinics.models import Clinic
+from conditions.models import Condition
+from inquiries.models import ContactChannel, PatientRelation, SymptomDuration
+from inquiries.uploads import MAX_ATTACHMENTS, clean_upload
+
+MAX_PREFERRED_CLINICS = 3
+CHOOSE = [("", _("Choose…"))]
+CONSENT_HEALTH_DATA = _(
+    "I agree that Clinic Portal may process the health information in this request, including my "
+    "medical records, to answer it, and may share it with the clinics I choose. I can withdraw this "
+    "consent at any time."
+)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Up to five files; each is checked by content and images are re-encoded (see uploads.py)."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.setdefault("accept", ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png")
+
+    def clean(self, data, initial=None):
+        files = [upload for upload in (data or []) if upload]
+        if len(files) > MAX_ATTACHMENTS:
+            raise ValidationError(
+                ngettext(
+                    "You can attach at most %(limit)d file.",
+                    "You can attach at most %(limit)d files.",
+                    MAX_ATTACHMENTS,
+                )
+                % {"limit": MAX_ATTACHMENTS},
+                code="too_many",
+            )
+        errors = []
+        cleaned = []
+        for upload in files:
+            try:
+                cleaned.append(clean_upload(upload))
+            except ValidationError as error:
+                errors.extend(error.error_list)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+class InquiryForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    phone = PhoneNumberField(
+        label=_("Phone (with country code)"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+82 2 3410 1000"}
+        ),
+        error_messages={
+            "invalid": _(
+                "Enter a valid phone number in international format, starting with + and the country code."
+            )
+        },
+    )
+    contact_channel = forms.ChoiceField(
+        label=_("How should we contact you?"), choices=CHOOSE + ContactChannel.choices
+    )
+    contact_handle = forms.CharField(
+        label=_("Your ID or number on that app"),
+        max_length=120,
+        required=False,
+        help_text=_("For WhatsApp, KakaoTalk, WeChat, LINE or Telegram."),
+    )
+    country = LazyTypedChoiceField(label=_("Country of residence"), choices=countries)
+    language = forms.ChoiceField(label=_("Language for our replies"), choices=settings.LANGUAGES)
+    patient_relation = forms.ChoiceField(
+        label=_("Who is the patient?"), choices=CHOOSE + PatientRelation.choices
+    )
+    patient_age = forms.IntegerField(label=_("Patient's age"), min_value=0, max_value=120)
+    condition = forms.ModelChoiceField(
+        label=_("Condition"),
+        queryset=Condition.objects.published(),
+        to_field_name="slug",
+        required=False,
+        empty_label=_("Not sure / other"),
+    )
+    symptom_duration = forms.ChoiceField(
+        label=_("How long have the symptoms lasted?"), choices=CHOOSE + SymptomDuration.choices
+    )
+    diagnosis = forms.CharField(
+        label=_("Current diagnosis, if any"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
+    )
+    medications = forms.CharField(
+        label=_("Current medications"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
+    )
+    message = forms.CharField(
+        label=_("Your question or message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=8000
+    )
+    preferred_clinics = forms.ModelMultipleChoiceField(
+        label=_("Preferred clinics (up to three)"),
+        queryset=Clinic.objects.published(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    travel_from = forms.DateField(
+        label=_("Could travel from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    travel_until = forms.DateField(
+        label=_("Could travel until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    attachments = AttachmentsField(
+        label=_("Medical records"),
+        help_text=_("Up to 5 files, PDF, JPEG or PNG, at most 10 MB each."),
+    )
+    consent_health_data = forms.BooleanField(
+        label=CONSENT_HEALTH_DATA,
+        error_messages={
+            "required": _("We can only answer if you agree to the processing of your health information.")
+        },
+    )
+    consent_news = forms.BooleanField(
+        label=_("Send me occasional news from Clinic Portal (optional)."), required=False
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    # A field people never see; bots fill it in.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, condition=None, clinics=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].initial = get_language()
+        # Country names in the page's language, sorted in it: built per form, not at import.
+        self.fields["country"].choices = [*CHOOSE, *countries]
+        self.fields["preferred_clinics"].queryset = (
+            clinics if clinics is not None else Clinic.objects.published().order_by_name()
+        )
+        if condition is not None:
+            self.fields["condition"].initial = condition.slug
+        self.fields["full_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["country"].widget.attrs["autocomplete"] = "country"
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    @property
+    def is_spam(self):
+        return bool(self.data.get("website"))
+
+    def clean_preferred_clinics(self):
+        clinics = self.cleaned_data["preferred_clinics"]
+        if len(clinics) > MAX_PREFERRED_CLINICS:
+            raise ValidationError(gettext("Choose at most three clinics."), code="too_many")
+        return clinics
+
+    def clean_travel_from(self):
+        travel_from = self.cleaned_data["travel_from"]
+        if travel_from and travel_from < timezone.localdate():
+            raise ValidationError(gettext("Choose a date in the future."), code="past")
+        return travel_from
+
+    def clean(self):
+        cleaned = super().clean()
+        channel = cleaned.get("contact_channel")
+        if channel in {ContactChannel.PHONE} and not cleaned.get("phone"):
+            self.add_error("phone", gettext("Enter a phone number so that we can call you."))
+        if channel not in {None, "", ContactChannel.EMAIL, ContactChannel.PHONE} and not (
+            cleaned.get("contact_handle") or cleaned.get("phone")
+        ):
+            self.add_error("contact_handle", gettext("Enter your ID or number on that app."))
+        travel_from, travel_until = cleaned.get("travel_from"), cleaned.get("travel_until")
+        if travel_from and travel_until and travel_until < travel_from:
+            self.add_error("travel_until", gettext("This date must be after the first one."))
+        condition, clinics = cleaned.get("condition"), cleaned.get("preferred_clinics")
+        if condition and clinics:
+            matching = set(
+                Clinic.objects.published()
+                .for_condition(condition)
+                .filter(pk__in=[c.pk for c in clinics])
+                .values_list("pk", flat=True)
+            )
+            if any(clinic.pk not in matching for clinic in clinics):
+                self.add_error(
+                    "preferred_clinics", gettext("Choose clinics that treat the condition you selected.")
+                )
+        return cleaned
+
+    def inquiry_data(self):
+        """The cleaned values that are stored on the inquiry itself."""
+        fields = [
+            "full_name",
+            "email",
+            "phone",
+            "contact_channel",
+            "contact_handle",
+            "country",
+            "language",
+            "patient_relation",
+            "patient_age",
+            "condition",
+            "symptom_duration",
+            "diagnosis",
+            "medications",
+            "message",
+            "travel_from",
+            "travel_until",
+            "consent_news",
+        ]
+        data = {field: self.cleaned_data[field] for field in fields}
+        data["phone"] = data["phone"] or ""
+        return data
+
+
+class ReplyForm(forms.Form):
+    message = forms.CharField(
+        label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 5}), max_length=8000
+    )
+    attachments = AttachmentsField(
+        label=_("Add medical records"),
+        help_text=_("Up to 5 files, PDF, JPEG or PNG, at most 10 MB each."),
+    )
+
+
+class LostLinkForm(forms.Form):
+    email = forms.EmailField(label=_("The email address you used"), max_length=254)
+
+
+class DeletionRequestForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, delete my request, my messages and my medical records."),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )

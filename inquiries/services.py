@@ -1,0 +1,203 @@
+"""Domain actions on inquiries. Each runs in one transaction: it all happens, or nothing does."""
+
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from inquiries.models import (
+    ALLOWED_TRANSITIONS,
+    Attachment,
+    EmailKind,
+    Inquiry,
+    InquiryStatus,
+    OutgoingEmail,
+    TimelineEntry,
+    TimelineKind,
+)
+from inquiries.tasks import send_outgoing_email
+from inquiries.uploads import delete_files, store_file
+
+CONSENT_VERSION = "2026-11-01"
+
+
+class TransitionNotAllowed(Exception):
+    pass
+
+
+def _absolute(path):
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _queue_email(*, inquiry, kind, to, language, template, context):
+    """Render an email in the given language and queue its delivery in the current transaction."""
+    with translation.override(language):
+        context = {"inquiry": inquiry, "site_name": settings.SITE_NAME, **context}
+        subject = " ".join(render_to_string(f"inquiries/email/{template}_subject.txt", context).split())
+        body = render_to_string(f"inquiries/email/{template}_body.txt", context)
+    email = OutgoingEmail.objects.create(inquiry=inquiry, kind=kind, to=to, subject=subject, body=body)
+    send_outgoing_email.enqueue(email_id=email.pk)
+    return email
+
+
+def _send_link_to_patient(*, inquiry, token, kind):
+    """An email in the patient's language carrying the private follow-up link (templates named after kind)."""
+    _queue_email(
+        inquiry=inquiry,
+        kind=kind,
+        to=inquiry.email,
+        language=inquiry.language,
+        template=kind,
+        context={"follow_up_url": _absolute(inquiry.follow_up_path(token))},
+    )
+
+
+def _notify_coordinators(*, inquiry, kind, template):
+    admin_path = f"/admin/inquiries/inquiry/{inquiry.pk}/change/"
+    for address in settings.COORDINATOR_EMAILS:
+        _queue_email(
+            inquiry=inquiry,
+            kind=kind,
+            to=address,
+            language=settings.LANGUAGE_CODE,
+            template=template,
+            context={"admin_url": _absolute(admin_path)},
+        )
+
+
+@contextmanager
+def _files_removed_on_failure():
+    """Collects the paths of files written inside; deletes them if anything fails (the rows roll back)."""
+    written = []
+    try:
+        yield written
+    except BaseException:
+        delete_files(written)
+        raise
+
+
+def _save_attachments(*, inquiry, uploads, timeline_entry, written):
+    for upload in uploads:
+        attachment = Attachment(
+            inquiry=inquiry,
+            timeline_entry=timeline_entry,
+            original_name=upload.name,
+            content_type=upload.content_type,
+            size=len(upload.data),
+            sha256=upload.sha256,
+        )
+        attachment.file.name = store_file(
+            attachment.file.field.upload_to(attachment, upload.name), upload.data
+        )
+        written.append(attachment.file.name)
+        attachment.save()
+
+
+def inquiry_create(*, data, clinics, uploads, submission_key, consent_text):
+    """Store a patient's request with its files and queue the emails. Returns (inquiry, follow-up token).
+
+    A failure anywhere (database, disk) rolls back the rows and deletes the files already written.
+    """
+    with _files_removed_on_failure() as written, transaction.atomic():
+        inquiry = Inquiry(
+            **data,
+            submission_key=submission_key,
+            consent_health_data_at=timezone.now(),
+            consent_health_data_text=consent_text,
+            consent_health_data_version=CONSENT_VERSION,
+        )
+        token = inquiry.set_follow_up_token()
+        inquiry.save()
+        inquiry.preferred_clinics.set(clinics)
+        entry = TimelineEntry.objects.create(
+            inquiry=inquiry, kind=TimelineKind.CREATED, is_public=True, new_status=InquiryStatus.RECEIVED
+        )
+        _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
+        _send_link_to_patient(inquiry=inquiry, token=token, kind=EmailKind.PATIENT_CONFIRMATION)
+        _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_NEW, template="coordinator_new")
+    return inquiry, token
+
+
+def inquiry_add_patient_reply(*, inquiry, message, uploads):
+    with _files_removed_on_failure() as written, transaction.atomic():
+        entry = TimelineEntry.objects.create(
+            inquiry=inquiry, kind=TimelineKind.PATIENT_MESSAGE, is_public=True, body=message
+        )
+        _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
+        if inquiry.status == InquiryStatus.WAITING_FOR_PATIENT:
+            inquiry_transition(inquiry=inquiry, to=InquiryStatus.IN_REVIEW, by=None)
+        _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_REPLY, template="coordinator_reply")
+    return entry
+
+
+@transaction.atomic
+def inquiry_transition(*, inquiry, to, by, note=""):
+    """The only way to change an inquiry's status: checks the move, records it, saves the status."""
+    to = InquiryStatus(to)
+    current = InquiryStatus(inquiry.status)
+    if to not in ALLOWED_TRANSITIONS[current]:
+        raise TransitionNotAllowed(f"{current} → {to}")
+    inquiry.status = to
+    inquiry.closed_at = timezone.now() if to == InquiryStatus.CLOSED else None
+    inquiry.save(update_fields=["status", "closed_at", "updated_at"])
+    TimelineEntry.objects.create(
+        inquiry=inquiry,
+        kind=TimelineKind.STATUS,
+        is_public=True,
+        author=by,
+        body=note,
+        old_status=current,
+        new_status=to,
+    )
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_resend_follow_up_links(*, email):
+    """Send a fresh private link for every open request from this address. Silent when there is none."""
+    inquiries = list(Inquiry.objects.for_email(email).select_for_update())
+    for inquiry in inquiries:
+        token = inquiry.set_follow_up_token()
+        inquiry.save(update_fields=["follow_up_token_hash", "updated_at"])
+        TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.LINK_RESENT)
+        _send_link_to_patient(inquiry=inquiry, token=token, kind=EmailKind.FOLLOW_UP_LINK)
+    return len(inquiries)
+
+
+@transaction.atomic
+def inquiry_request_deletion(*, inquiry):
+    if inquiry.deletion_requested_at:
+        return inquiry
+    inquiry.deletion_requested_at = timezone.now()
+    inquiry.save(update_fields=["deletion_requested_at", "updated_at"])
+    TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.DELETION_REQUESTED, is_public=True)
+    _notify_coordinators(inquiry=inquiry, kind=EmailKind.DELETION_REQUEST, template="deletion_request")
+    return inquiry
+
+
+ANONYMISED = "—"
+
+
+def inquiry_anonymise(*, inquiry, by=None):
+    """Erase personal and medical data and files; keep what statistics need (condition, country, dates)."""
+    paths = [attachment.file.name for attachment in inquiry.attachments.all()]
+    with transaction.atomic():
+        if inquiry.status != InquiryStatus.CLOSED:
+            inquiry_transition(inquiry=inquiry, to=InquiryStatus.CLOSED, by=by)
+        inquiry.attachments.all().delete()
+        inquiry.timeline.update(body="")
+        inquiry.emails.update(to="erased@invalid", subject="", body="")
+        inquiry.preferred_clinics.clear()
+        for field in ("full_name", "contact_handle", "diagnosis", "medications", "message"):
+            setattr(inquiry, field, ANONYMISED if field in ("full_name", "message") else "")
+        inquiry.email = f"erased-{inquiry.pk}@invalid"
+        inquiry.phone = ""
+        inquiry.travel_from = inquiry.travel_until = None
+        inquiry.anonymised_at = timezone.now()
+        inquiry.set_follow_up_token()  # the old link stops working
+        inquiry.save()
+        TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.ANONYMISED, author=by)
+        transaction.on_commit(lambda: delete_files(paths))
+    return inquiry

@@ -1,0 +1,146 @@
+"""Checking and storing medical-record uploads.
+
+The type is decided from the file's content, never its name or the browser's header. Images are
+re-encoded, which drops EXIF (location) data and anything appended after the image. Files are
+written under a temporary name and moved into place, so a failed write leaves no partial file.
+"""
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ALLOWED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+EXTENSIONS = {"application/pdf": {".pdf"}, "image/jpeg": {".jpg", ".jpeg"}, "image/png": {".png"}}
+MAX_IMAGE_PIXELS = 60_000_000
+
+
+@dataclass(frozen=True)
+class CleanUpload:
+    name: str
+    content_type: str
+    data: bytes
+
+    @property
+    def sha256(self):
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def clean_upload(upload):
+    """Validate one uploaded file and return its safe content, or raise ValidationError."""
+    name = os.path.basename(upload.name or "")[:200] or "file"
+    if upload.size == 0:
+        raise ValidationError(_("“%(name)s” is empty."), code="empty", params={"name": name})
+    if upload.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(
+            _("“%(name)s” is too large (%(size)s). Each file may be at most %(limit)s."),
+            code="too_large",
+            params={
+                "name": name,
+                "size": filesizeformat(upload.size),
+                "limit": filesizeformat(MAX_ATTACHMENT_BYTES),
+            },
+        )
+    upload.seek(0)
+    data = upload.read()
+    kind = filetype.guess(data)
+    content_type = kind.mime if kind else ""
+    if content_type not in ALLOWED_TYPES:
+        raise ValidationError(
+            _("“%(name)s” is not a PDF, JPEG or PNG file. Only these file types are accepted."),
+            code="bad_type",
+            params={"name": name},
+        )
+    extension = os.path.splitext(name)[1].lower()
+    if extension and extension not in EXTENSIONS[content_type]:
+        raise ValidationError(
+            _(
+                "“%(name)s” is named like a %(extension)s file but its content is different. "
+                "Please check the file."
+            ),
+            code="mismatch",
+            params={"name": name, "extension": extension},
+        )
+    if content_type == "application/pdf":
+        if b"%%EOF" not in data[-2048:]:
+            raise ValidationError(
+                _("“%(name)s” is not a complete PDF file."), code="bad_pdf", params={"name": name}
+            )
+        return CleanUpload(name=name, content_type=content_type, data=data)
+    return CleanUpload(name=name, content_type=content_type, data=_reencode_image(data, content_type, name))
+
+
+def _reencode_image(data, content_type, name):
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise ValidationError(
+                    _("“%(name)s” is too large an image."), code="too_large", params={"name": name}
+                )
+            image.load()
+            # Keep the photo upright, then save the pixels alone: no EXIF, no trailing data.
+            clean = ImageOps.exif_transpose(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ValidationError(
+            _("“%(name)s” could not be read as an image."), code="bad_image", params={"name": name}
+        ) from error
+    output = io.BytesIO()
+    if content_type == "image/jpeg":
+        if clean.mode not in ("RGB", "L"):
+            clean = clean.convert("RGB")
+        clean.save(output, format="JPEG", quality=90, optimize=True)
+    else:
+        clean.save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
+def store_file(relative_path, data):
+    """Write data to private storage atomically: a temporary file, then a rename into place."""
+    target = Path(default_storage.path(relative_path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return relative_path
+
+
+def delete_files(relative_paths):
+    for relative_path in relative_paths:
+        Path(default_storage.path(relative_path)).unlink(missing_ok=True)
+
+
+def sweep_orphans(known_paths, *, older_than_seconds=3600, now=None):
+    """Delete files under the inquiries folder that no attachment row points to. Returns their count."""
+    import time
+
+    root = Path(settings.MEDIA_ROOT) / "inquiries"
+    if not root.exists():
+        return 0
+    known = {Path(default_storage.path(path)) for path in known_paths}
+    now = now or time.time()
+    removed = 0
+    for path in root.rglob("*"):
+        if path.is_file() and path not in known and now - path.stat().st_mtime > older_than_seconds:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
