@@ -21,10 +21,15 @@ def languages(request):
                 "is_current": code == current,
             }
         )
-    default = next(a for a in alternates if a["code"] == settings.LANGUAGE_CODE)
+    # x-default is the address without a language: it redirects to the reader's best language.
+    default_path = translate_url(request.path, settings.LANGUAGE_CODE)
+    prefix = f"/{settings.LANGUAGE_CODE}/"
+    neutral_path = default_path
+    if default_path.startswith(prefix):
+        neutral_path = "/" + default_path.removeprefix(prefix)
     return {
         "site_name": settings.SITE_NAME,
         "alternate_languages": alternates,
-        "x_default_url": default["url"],
+        "x_default_url": request.build_absolute_uri(neutral_path),
         "canonical_url": request.build_absolute_uri(request.path),
     }

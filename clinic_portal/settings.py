@@ -6,6 +6,7 @@ ALLOWED_HOSTS and DATABASE_URL. Every variable is listed in the README.
 
 from pathlib import Path
 
+import django.conf.locale
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django.contrib.postgres",
     "csp",
     "django_tasks",
@@ -143,6 +145,11 @@ LANGUAGES = [
     ("vi", _("Vietnamese")),
 ]
 LANGUAGES_BIDI = ["ar"]
+# Django names Mongolian "Mongolian" in its own language too; readers look for "Монгол".
+django.conf.locale.LANG_INFO = {
+    **django.conf.locale.LANG_INFO,
+    "mn": {**django.conf.locale.LANG_INFO["mn"], "name_local": "Монгол"},
+}
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True

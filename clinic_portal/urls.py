@@ -2,15 +2,25 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from clinic_portal import views
+from clinic_portal.sitemaps import PageSitemap
 from clinics import views as clinic_views
+from clinics.sitemaps import ClinicSitemap
+from conditions.sitemaps import ConditionSitemap
 from inquiries import views as inquiry_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {"pages": PageSitemap, "conditions": ConditionSitemap, "clinics": ClinicSitemap}},
+        name="sitemap",
+    ),
     path(
         "admin/inquiries/files/<uuid:attachment_id>/",
         inquiry_views.staff_attachment,

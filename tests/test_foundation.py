@@ -66,7 +66,9 @@ def test_hreflang_alternates_are_complete_on_a_public_page(client):
     html = client.get("/ja/privacy/").content.decode()
     for code in LANGUAGE_CODES:
         assert f'<link rel="alternate" hreflang="{code}" href="http://testserver/{code}/privacy/">' in html
-    assert '<link rel="alternate" hreflang="x-default" href="http://testserver/en/privacy/">' in html
+    assert '<link rel="alternate" hreflang="x-default" href="http://testserver/privacy/">' in html
+    # the language-neutral address sends each reader to their language
+    assert client.get("/privacy/", headers={"accept-language": "ja"})["Location"] == "/ja/privacy/"
     assert '<link rel="canonical" href="http://testserver/ja/privacy/">' in html
 
 
@@ -212,3 +214,23 @@ def test_500_page_is_translated(code):
     if code != "en":
         assert expected != "Something went wrong"
     assert f'<html lang="{code}"' in response.content.decode()
+
+
+def test_every_language_is_named_in_itself_in_the_switcher(client):
+    import unicodedata
+
+    html = unicodedata.normalize("NFC", client.get("/en/").content.decode())
+    for name in ("English", "한국어", "日本語", "简体中文", "Русский", "العربيّة", "Монгол", "Tiếng Việt"):
+        assert f">{name}</a>" in html, name
+
+
+def test_sitemap_lists_public_pages_in_every_language_with_alternates(client):
+    from conditions.demo.loader import load
+
+    load()
+    body = client.get("/sitemap.xml").content.decode()
+    for code in LANGUAGE_CODES:
+        assert f"<loc>http://testserver/{code}/conditions/clonus/</loc>" in body
+    assert 'hreflang="x-default" href="http://testserver/conditions/clonus/"' in body
+    assert "/inquiries/follow-up/" not in body
+    assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").content.decode()

@@ -765,3 +765,35 @@ def test_a_request_body_over_the_limit_is_refused_before_it_is_read(client, demo
     assert tr("vi", "Your files are too large") in html
     assert tr("vi", "Your files are too large") != "Your files are too large"
     assert Inquiry.objects.count() == 0
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The production cache: a real Redis server (database 15, emptied before and after)."""
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("REQUIRE_REDIS"):
+            raise
+        pytest.skip("no Redis server")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_rate_limit_counts_in_redis_across_clients(demo, settings, redis_cache):
+    settings.INQUIRY_RATE_PER_IP = "2/m"
+    assert submit(Client(), email="a@example.com").status_code == 302
+    assert submit(Client(), email="b@example.com").status_code == 302
+    response = submit(Client(), email="c@example.com")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert Inquiry.objects.count() == 2
