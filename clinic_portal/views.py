@@ -1,23 +1,24 @@
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
-@require_GET
+@require_safe
 def home(request):
     return render(request, "clinic_portal/home.html")
 
 
-@require_GET
+@require_safe
 def privacy(request):
     return render(request, "clinic_portal/privacy.html")
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     try:
         with connection.cursor() as cursor:
@@ -28,7 +29,7 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     lines = [
         "User-agent: *",
@@ -37,6 +38,11 @@ def robots_txt(request):
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def favicon(request):
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def page_not_found(request, exception):

@@ -145,7 +145,7 @@ class ClinicQuerySet(models.QuerySet):
                 ),
                 current_accreditation_count=_count(current_accreditations),
             )
-            .filter(Q(matched_treatment_count__gt=0) | Q(matched_specialty_count__gt=0))
+            .filter(Exists(matched_treatments) | Exists(matched_specialties))
             .order_by(
                 "-matched_treatment_count",
                 "-matched_specialty_count",

@@ -1,6 +1,5 @@
 """schema.org JSON-LD for clinic pages."""
 
-from django.conf import settings
 from django.utils.translation import get_language_info
 
 from clinics.models import ClinicKind
@@ -65,6 +64,6 @@ def clinic_jsonld(clinic, *, page_url, language):
         data["contactPoint"] = contact
     if clinic.year_founded:
         data["foundingDate"] = str(clinic.year_founded)
-    if settings.SITE_NAME and clinic.is_sample:
+    if clinic.is_sample:
         data["disambiguatingDescription"] = "Sample data: a fictional clinic used to demonstrate the site."
     return data

@@ -3,7 +3,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from clinics.forms import ClinicFilterForm
 from clinics.models import Accreditation, Clinic, ClinicTreatment
@@ -13,7 +13,7 @@ from conditions.models import Condition
 CLINICS_PER_PAGE = 20
 
 
-@require_GET
+@require_safe
 def clinic_list(request):
     form = ClinicFilterForm(request.GET or None)
     clinics = Clinic.objects.published().with_card_details().prefetch_related("specialties")
@@ -28,7 +28,7 @@ def clinic_list(request):
     )
 
 
-@require_GET
+@require_safe
 def clinic_detail(request, slug):
     clinics = (
         Clinic.objects.published()
@@ -69,6 +69,6 @@ def clinic_detail(request, slug):
     )
 
 
-@require_GET
+@require_safe
 def ranking(request):
     return render(request, "clinics/ranking.html")

@@ -1,14 +1,14 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language, get_language_info
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from conditions.forms import ConditionSearchForm
 from conditions.models import Condition, ConditionSection
 from conditions.structured_data import condition_page_jsonld
 
 
-@require_GET
+@require_safe
 def condition_list(request):
     form = ConditionSearchForm(request.GET or None)
     conditions = Condition.objects.published()
@@ -23,7 +23,7 @@ def condition_list(request):
     )
 
 
-@require_GET
+@require_safe
 def condition_detail(request, slug):
     condition = get_object_or_404(Condition.objects.published().with_page_content(), slug=slug)
     language = get_language()

@@ -127,3 +127,22 @@ def test_patient_sends_a_request_with_a_record_and_opens_the_private_link(
     assert inquiry.reference in page.locator("h1").inner_text()
     assert page.locator(".timeline a", has_text="mri-report.pdf").count() == 1
     assert console_errors == []
+
+
+def test_admin_language_tabs_work_offline_under_the_content_security_policy(page, demo_site, console_errors):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("admin", "admin@example.com", "a-long-admin-password")
+    page.goto(f"{demo_site.url}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "a-long-admin-password")
+    page.click("input[type=submit]")
+    page.goto(f"{demo_site.url}/admin/conditions/condition/?review=overdue")
+    page.click("text=Stroke recovery and rehabilitation")
+    page.locator(".ui-tabs-nav").first.wait_for()
+    name_tabs = page.locator(".ui-tabs-nav").first
+    assert name_tabs.locator("li").all_inner_texts() == ["EN", "KO", "JA", "ZH-HANS", "RU", "AR", "MN", "VI"]
+    name_tabs.locator("li", has_text="KO").click()
+    assert page.locator("#id_name_ko").is_visible()
+    assert not page.locator("#id_name_en").is_visible()
+    assert console_errors == []
