@@ -120,24 +120,24 @@ class ClinicQuerySet(models.QuerySet):
         localized = build_localized_fieldname("name", get_language() or settings.LANGUAGE_CODE)
         return [Coalesce(NullIf(F(localized), Value("")), F("name_en")).asc(), "pk"]
 
-    def for_condition(self, condition, language=None, today=None):
-        """Clinics offering one of the condition's treatments or practising one of its specialties.
+    def treating(self, condition):
+        """Clinics offering one of the condition's treatments or practising one of its specialties."""
+        matched_treatments, matched_specialties = _matches(*_condition_links(condition))
+        return self.filter(Exists(matched_treatments) | Exists(matched_specialties))
 
-        Each clinic is annotated with what matched, and ranked: matched treatments, matched
-        specialties, whether it supports the reader's language, current accreditations, then name.
+    def for_condition(self, condition, language=None, today=None):
+        """``treating(condition)``, each clinic annotated with what matched, best match first.
+
+        Ranked by matched treatments, matched specialties, whether the clinic supports the
+        reader's language, current accreditations, then name.
         """
         language = language or get_language()
-        treatment_ids = [link.treatment_id for link in condition.condition_treatments.all()]
-        specialty_ids = [specialty.pk for specialty in condition.specialties.all()]
-        matched_treatments = ClinicTreatment.objects.filter(
-            clinic=OuterRef("pk"), treatment_id__in=treatment_ids
-        )
-        matched_specialties = Clinic.specialties.through.objects.filter(
-            clinic=OuterRef("pk"), specialty_id__in=specialty_ids
-        )
+        treatment_ids, specialty_ids = _condition_links(condition)
+        matched_treatments, matched_specialties = _matches(treatment_ids, specialty_ids)
         current_accreditations = Accreditation.objects.current(today).filter(clinic=OuterRef("pk"))
         return (
-            self.annotate(
+            self.treating(condition)
+            .annotate(
                 matched_treatment_count=_count(matched_treatments),
                 matched_specialty_count=_count(matched_specialties),
                 speaks_reader_language=Exists(
@@ -145,7 +145,6 @@ class ClinicQuerySet(models.QuerySet):
                 ),
                 current_accreditation_count=_count(current_accreditations),
             )
-            .filter(Exists(matched_treatments) | Exists(matched_specialties))
             .order_by(
                 "-matched_treatment_count",
                 "-matched_specialty_count",
@@ -180,6 +179,21 @@ class ClinicQuerySet(models.QuerySet):
                 to_attr="current_accreditations",
             ),
         )
+
+
+def _condition_links(condition):
+    """The condition's treatment and specialty ids (from its prefetched relations when present)."""
+    treatment_ids = [link.treatment_id for link in condition.condition_treatments.all()]
+    specialty_ids = [specialty.pk for specialty in condition.specialties.all()]
+    return treatment_ids, specialty_ids
+
+
+def _matches(treatment_ids, specialty_ids):
+    """A clinic's (``OuterRef("pk")``) links to these treatments and to these specialties."""
+    return (
+        ClinicTreatment.objects.filter(clinic=OuterRef("pk"), treatment_id__in=treatment_ids),
+        Clinic.specialties.through.objects.filter(clinic=OuterRef("pk"), specialty_id__in=specialty_ids),
+    )
 
 
 def _count(subquery):

@@ -192,7 +192,7 @@ class InquiryForm(forms.Form):
         if condition and clinics:
             matching = set(
                 Clinic.objects.published()
-                .for_condition(condition)
+                .treating(condition)
                 .filter(pk__in=[c.pk for c in clinics])
                 .values_list("pk", flat=True)
             )

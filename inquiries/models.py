@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
@@ -189,8 +189,6 @@ class Inquiry(models.Model):
         return secrets.compare_digest(self.follow_up_token_hash, hash_token(token))
 
     def follow_up_path(self, token, language=None):
-        from django.utils import translation
-
         with translation.override(language or self.language):
             return reverse("inquiries:follow_up", kwargs={"reference": self.reference, "token": token})
 

@@ -70,10 +70,10 @@ def _too_many_requests(request, retry_after):
 @patient_data_page
 @require_http_methods(["GET", "POST"])
 def inquiry_new(request):
-    condition = Condition.objects.published().filter(slug=request.GET.get("condition", "")).first()
-    clinic = Clinic.objects.published().filter(slug=request.GET.get("clinic", "")).first()
     if request.method == "POST":
         return _submit(request)
+    condition = Condition.objects.published().filter(slug=request.GET.get("condition", "")).first()
+    clinic = Clinic.objects.published().filter(slug=request.GET.get("clinic", "")).first()
     initial = {"submission_key": uuid.uuid4()}
     if clinic:
         initial["preferred_clinics"] = [clinic.slug]
@@ -146,8 +146,10 @@ def follow_up(request, reference, token):
         retry_after = _rate_limited(request, ("follow-up-reply", "ip", settings.INQUIRY_RATE_PER_IP))
         if retry_after:
             return _too_many_requests(request, retry_after)
+        if inquiry.status == InquiryStatus.CLOSED:
+            return redirect(request.path)
         reply_form = ReplyForm(request.POST, request.FILES)
-        if inquiry.status != InquiryStatus.CLOSED and reply_form.is_valid():
+        if reply_form.is_valid():
             inquiry_add_patient_reply(
                 inquiry=inquiry,
                 message=reply_form.cleaned_data["message"],
