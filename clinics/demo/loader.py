@@ -9,11 +9,9 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from django.conf import settings
-from modeltranslation.utils import build_localized_fieldname
-
 from clinics.models import Accreditation, Clinic, ClinicLanguage, ClinicService, ClinicTreatment, Doctor
 from clinics.services import clinic_refresh_search_text
+from conditions.demo.loader import localized_values, read_translations
 from conditions.models import Specialty, Treatment
 
 DEMO_DIR = Path(__file__).resolve().parent
@@ -24,12 +22,7 @@ def clinics_data():
 
 
 def translations():
-    result = {}
-    for code, _name in settings.LANGUAGES:
-        path = DEMO_DIR / "i18n" / f"{code}.json"
-        if path.exists():
-            result[code] = json.loads(path.read_text(encoding="utf-8"))
-    return result
+    return read_translations(DEMO_DIR)
 
 
 def english_strings():
@@ -46,14 +39,6 @@ def english_strings():
             if link["note"]:
                 strings[f"{prefix}.treatment.{link['treatment']}.note"] = link["note"]
     return strings
-
-
-def _localized(key, english, field, translated):
-    values = {build_localized_fieldname(field, settings.LANGUAGE_CODE): english}
-    for code, strings in translated.items():
-        if code != settings.LANGUAGE_CODE:
-            values[build_localized_fieldname(field, code)] = strings.get(key, "")
-    return values
 
 
 def _date(value):
@@ -91,7 +76,7 @@ def _load_clinic(row, specialties, treatments, translated):
         "is_sample": True,
     }
     for field in ("name", "district", "description"):
-        defaults.update(_localized(f"{prefix}.{field}", row[field], field, translated))
+        defaults.update(localized_values(f"{prefix}.{field}", row[field], field, translated))
     clinic, _created = Clinic.objects.update_or_create(slug=row["slug"], defaults=defaults)
     clinic.specialties.set([specialties[slug] for slug in row["specialties"]])
 
@@ -103,7 +88,9 @@ def _load_clinic(row, specialties, treatments, translated):
             price_min_krw=link["price_min_krw"],
             price_max_krw=link["price_max_krw"],
             typical_stay_days=link["typical_stay_days"],
-            **_localized(f"{prefix}.treatment.{link['treatment']}.note", link["note"], "note", translated),
+            **localized_values(
+                f"{prefix}.treatment.{link['treatment']}.note", link["note"], "note", translated
+            ),
         )
         for link in row["treatments"]
     )
@@ -133,8 +120,8 @@ def _load_clinic(row, specialties, treatments, translated):
             specialty=specialties[doctor["specialty"]],
             languages=doctor["languages"],
             position=number,
-            **_localized(f"{prefix}.doctor.{number}.name", doctor["name"], "name", translated),
-            **_localized(f"{prefix}.doctor.{number}.title", doctor["title"], "title", translated),
+            **localized_values(f"{prefix}.doctor.{number}.name", doctor["name"], "name", translated),
+            **localized_values(f"{prefix}.doctor.{number}.title", doctor["title"], "title", translated),
         )
         for number, doctor in enumerate(row["doctors"], start=1)
     )

@@ -20,34 +20,28 @@ from conditions.models import (
     Specialty,
     Treatment,
 )
+from conditions.translation import ConditionTranslationOptions
 
 DEMO_DIR = Path(__file__).resolve().parent
-CONDITION_TEXT_FIELDS = [
-    "name",
-    "other_names",
-    "summary",
-    "overview",
-    "definition",
-    "definition_note",
-    "symptoms_intro",
-    "mechanism",
-    "care_intro",
-    "korea_intro",
-]
+CONDITION_TEXT_FIELDS = ConditionTranslationOptions.fields
 
 
 def _read(name):
     return json.loads((DEMO_DIR / name).read_text(encoding="utf-8"))
 
 
-def translations():
-    """{language: {key: text}} for every language that has a file."""
+def read_translations(demo_dir):
+    """{language: {key: text}} from ``demo_dir/i18n/<language>.json``, for every language with a file."""
     result = {}
     for code, _name in settings.LANGUAGES:
-        path = DEMO_DIR / "i18n" / f"{code}.json"
+        path = demo_dir / "i18n" / f"{code}.json"
         if path.exists():
             result[code] = json.loads(path.read_text(encoding="utf-8"))
     return result
+
+
+def translations():
+    return read_translations(DEMO_DIR)
 
 
 def english_strings():
@@ -73,7 +67,7 @@ def english_strings():
     return strings
 
 
-def _localized_values(key, english, field, translated):
+def localized_values(key, english, field, translated):
     """Keyword arguments setting ``field`` in English and in every language that has ``key``."""
     values = {build_localized_fieldname(field, settings.LANGUAGE_CODE): english}
     for code, strings in translated.items():
@@ -91,7 +85,7 @@ def load():
         defaults = {"schema_org_specialty": row.get("schema_org_specialty", "")}
         for field in ("name", "description"):
             defaults.update(
-                _localized_values(f"specialty.{row['slug']}.{field}", row[field], field, translated)
+                localized_values(f"specialty.{row['slug']}.{field}", row[field], field, translated)
             )
         specialties[row["slug"]], _created = Specialty.objects.update_or_create(
             slug=row["slug"], defaults=defaults
@@ -102,7 +96,7 @@ def load():
         defaults = {"category": row["category"]}
         for field in ("name", "description"):
             defaults.update(
-                _localized_values(f"treatment.{row['slug']}.{field}", row[field], field, translated)
+                localized_values(f"treatment.{row['slug']}.{field}", row[field], field, translated)
             )
         treatments[row["slug"]], _created = Treatment.objects.update_or_create(
             slug=row["slug"], defaults=defaults
@@ -125,9 +119,7 @@ def _load_condition(data, specialties, treatments, translated):
         "next_review_due": datetime.date.fromisoformat(data["next_review_due"]),
     }
     for field in CONDITION_TEXT_FIELDS:
-        defaults.update(
-            _localized_values(f"{prefix}.{field}", data["text"].get(field, ""), field, translated)
-        )
+        defaults.update(localized_values(f"{prefix}.{field}", data["text"].get(field, ""), field, translated))
     condition, _created = Condition.objects.update_or_create(slug=data["slug"], defaults=defaults)
     condition.specialties.set([specialties[slug] for slug in data["specialties"]])
 
@@ -138,7 +130,7 @@ def _load_condition(data, specialties, treatments, translated):
             values = {}
             for field in ("title", "text"):
                 values.update(
-                    _localized_values(
+                    localized_values(
                         f"{prefix}.{section}.{number}.{field}", entry.get(field, ""), field, translated
                     )
                 )
@@ -159,7 +151,7 @@ def _load_condition(data, specialties, treatments, translated):
             condition=condition,
             treatment=treatments[link["treatment"]],
             position=position,
-            **_localized_values(
+            **localized_values(
                 f"{prefix}.treatment.{link['treatment']}.note", link["note"], "note", translated
             ),
         )
