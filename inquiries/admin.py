@@ -1,10 +1,14 @@
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from inquiries.forms import CoordinatorResponseForm
 from inquiries.models import Attachment, Inquiry, OutgoingEmail, TimelineEntry
-from inquiries.services import inquiry_anonymise
+from inquiries.services import inquiry_anonymise, inquiry_respond
 
 
 class TimelineEntryInline(admin.TabularInline):
@@ -63,7 +67,40 @@ class InquiryAdmin(admin.ModelAdmin):
         "anonymised_at",
     ]
     exclude = ["submission_key", "follow_up_token_hash"]
-    autocomplete_fields = ["preferred_clinics"]
+    autocomplete_fields = ["preferred_clinics", "assigned_to"]
+    change_form_template = "admin/inquiries/inquiry/change_form.html"
+
+    def get_urls(self):
+        respond = path(
+            "<path:object_id>/respond/",
+            self.admin_site.admin_view(self.respond_view),
+            name="inquiries_inquiry_respond",
+        )
+        return [respond, *super().get_urls()]
+
+    def respond_view(self, request, object_id):
+        inquiry = self.get_object(request, object_id)
+        if inquiry is None or inquiry.anonymised_at or not self.has_change_permission(request, inquiry):
+            raise Http404
+        form = CoordinatorResponseForm(request.POST or None, inquiry=inquiry)
+        if request.method == "POST" and form.is_valid():
+            inquiry_respond(
+                inquiry=inquiry,
+                by=request.user,
+                message=form.cleaned_data["message"],
+                public=form.cleaned_data["visibility"] == "public",
+                to=form.cleaned_data["status"],
+            )
+            self.message_user(request, _("Saved."), messages.SUCCESS)
+            return redirect("admin:inquiries_inquiry_change", inquiry.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "inquiry": inquiry,
+            "form": form,
+            "title": _("Respond to %(reference)s") % {"reference": inquiry.reference},
+        }
+        return TemplateResponse(request, "admin/inquiries/inquiry/respond.html", context)
 
     def has_add_permission(self, request):
         return False

@@ -10,7 +10,13 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from clinics.models import Clinic
 from conditions.models import Condition
-from inquiries.models import ContactChannel, PatientRelation, SymptomDuration
+from inquiries.models import (
+    ALLOWED_TRANSITIONS,
+    ContactChannel,
+    InquiryStatus,
+    PatientRelation,
+    SymptomDuration,
+)
 from inquiries.uploads import MAX_ATTACHMENTS, clean_upload
 
 MAX_PREFERRED_CLINICS = 3
@@ -247,3 +253,35 @@ class DeletionRequestForm(forms.Form):
         label=_("Yes, delete my request, my messages and my medical records."),
         error_messages={"required": _("Tick the box to confirm.")},
     )
+
+
+class CoordinatorResponseForm(forms.Form):
+    """A coordinator's answer to an inquiry: a new status and/or a message."""
+
+    status = forms.ChoiceField(label=_("Status"))
+    message = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 8}), required=False, max_length=8000
+    )
+    visibility = forms.ChoiceField(
+        label=_("Who sees the message"),
+        choices=[
+            ("public", _("The patient (by email notice and on the follow-up page)")),
+            ("internal", _("Coordinators only")),
+        ],
+        initial="public",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, inquiry, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = InquiryStatus(inquiry.status)
+        allowed = [current, *sorted(ALLOWED_TRANSITIONS[current], key=list(InquiryStatus).index)]
+        self.fields["status"].choices = [(status.value, status.label) for status in allowed]
+        self.fields["status"].initial = current.value
+        self.inquiry = inquiry
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("message") and cleaned.get("status") == self.inquiry.status:
+            raise ValidationError(gettext("Write a message or choose a new status."), code="empty")
+        return cleaned

@@ -272,6 +272,7 @@ class EmailKind(models.TextChoices):
     COORDINATOR_REPLY = "coordinator_reply", _("Patient reply to coordinators")
     FOLLOW_UP_LINK = "follow_up_link", _("Follow-up link sent again")
     DELETION_REQUEST = "deletion_request", _("Deletion request to coordinators")
+    PATIENT_UPDATE = "patient_update", _("News about the request to the patient")
 
 
 class EmailStatus(models.TextChoices):

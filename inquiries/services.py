@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from inquiries.models import (
@@ -152,6 +153,41 @@ def inquiry_transition(*, inquiry, to, by, note=""):
         new_status=to,
     )
     return inquiry
+
+
+@transaction.atomic
+def inquiry_respond(*, inquiry, by, message="", public=True, to=None):
+    """A coordinator's answer: an optional status change and a message, public or internal.
+
+    The patient is emailed (in their language) when a public message or a status change is added.
+    """
+    if to and to != inquiry.status:
+        inquiry_transition(inquiry=inquiry, to=to, by=by, note=message if public else "")
+        if message and not public:
+            TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.NOTE, author=by, body=message)
+    elif message:
+        TimelineEntry.objects.create(
+            inquiry=inquiry,
+            kind=TimelineKind.COORDINATOR_MESSAGE if public else TimelineKind.NOTE,
+            is_public=public,
+            author=by,
+            body=message,
+        )
+    if public and (message or to):
+        _queue_email(
+            inquiry=inquiry,
+            kind=EmailKind.PATIENT_UPDATE,
+            to=inquiry.email,
+            language=inquiry.language,
+            template="patient_update",
+            context={"lost_link_url": _absolute(_in_language(inquiry.language, "inquiries:lost_link"))},
+        )
+    return inquiry
+
+
+def _in_language(language, url_name):
+    with translation.override(language):
+        return reverse(url_name)
 
 
 @transaction.atomic

@@ -797,3 +797,50 @@ def test_rate_limit_counts_in_redis_across_clients(demo, settings, redis_cache):
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
     assert Inquiry.objects.count() == 2
+
+
+def test_coordinator_answers_and_the_patient_sees_it_on_the_follow_up_page(
+    client, two_inquiries, coordinator
+):
+    first, first_link, _second, _ = two_inquiries
+    staff = Client()
+    staff.force_login(coordinator)
+    form_page = unescape(staff.get(f"/admin/inquiries/inquiry/{first.pk}/respond/").content.decode())
+    assert '<option value="in_review"' in form_page
+    assert '<option value="answered"' not in form_page  # not allowed from "received"
+
+    response = staff.post(
+        f"/admin/inquiries/inquiry/{first.pk}/respond/",
+        {"status": "in_review", "message": "We are reading the MRI report.", "visibility": "public"},
+    )
+    assert response.status_code == 302
+    staff.post(
+        f"/admin/inquiries/inquiry/{first.pk}/respond/",
+        {"status": "in_review", "message": "Ask Dr. Kim about ITB", "visibility": "internal"},
+    )
+    first.refresh_from_db()
+    assert first.status == InquiryStatus.IN_REVIEW
+    [notice] = mail.outbox
+    assert notice.to == ["first@example.com"]
+    with translation.override("ru"):
+        assert notice.subject == translation.gettext("News about your request %(reference)s") % {
+            "reference": first.reference
+        }
+    assert "MRI report" not in notice.body  # the message itself stays behind the private link
+    html = unescape(client.get(path_of(first_link)).content.decode())
+    assert "We are reading the MRI report." in html
+    assert "Ask Dr. Kim about ITB" not in html
+    nothing = staff.post(
+        f"/admin/inquiries/inquiry/{first.pk}/respond/", {"status": "in_review", "message": ""}
+    )
+    assert nothing.status_code == 200
+    assert "Write a message or choose a new status." in nothing.content.decode()
+
+
+def test_respond_page_is_refused_without_change_permission(two_inquiries):
+    first, *_ = two_inquiries
+    viewer = get_user_model().objects.create_user("viewer", "viewer@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_inquiry"))
+    staff = Client()
+    staff.force_login(viewer)
+    assert staff.get(f"/admin/inquiries/inquiry/{first.pk}/respond/").status_code == 404
