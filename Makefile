@@ -23,7 +23,8 @@ run: translations
 	@echo "  Clinic Portal is starting on http://127.0.0.1:8000/"
 	@echo "  (admin: http://127.0.0.1:8000/admin/ — create a login with: $(MANAGE) createsuperuser)"
 	@echo ""
-	$(MANAGE) runserver 127.0.0.1:8000
+	@# The background worker delivers emails (printed to this console in development).
+	$(MANAGE) db_worker --interval 2 & worker=$$!; trap 'kill $$worker' EXIT INT TERM; $(MANAGE) runserver 127.0.0.1:8000
 
 test: translations
 	$(PY) -m pytest $(PYTEST_ARGS)
