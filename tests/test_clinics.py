@@ -6,8 +6,11 @@ from html import unescape
 import pytest
 from django.db import connection
 from django.utils import translation
+from modeltranslation.utils import build_localized_fieldname
 
+from clinics.demo.loader import english_strings as clinic_demo_strings
 from clinics.demo.loader import load as load_clinics
+from clinics.demo.loader import translations as clinic_demo_translations
 from clinics.matching import match_reasons
 from clinics.models import Accreditation, Clinic, ClinicLanguage, ClinicService
 from clinics.services import clinics_rebuild_search_text
@@ -376,3 +379,13 @@ def test_clinic_page_has_constant_queries(client, django_assert_num_queries, cou
     with django_assert_num_queries(11):
         html = page_text(client.get(clinic.get_absolute_url()))
     assert html.count('href="/en/conditions/treated-') == count
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "zh-hans", "ru", "ar", "mn", "vi"])
+def test_demo_clinics_are_translated_into_every_language(demo, language):
+    translated = clinic_demo_translations()[language]
+    assert sorted(key for key in clinic_demo_strings() if not translated.get(key, "").strip()) == []
+    clinic = Clinic.objects.get(slug="busan-haeundae-neuro-centre")
+    for field in ("name", "description", "district"):
+        value = getattr(clinic, build_localized_fieldname(field, language))
+        assert value and value != getattr(clinic, f"{field}_en"), (field, value)

@@ -216,7 +216,9 @@ def test_unreviewed_translation_shows_notice_until_a_reviewer_checks_it(client, 
     with translation.override("ko"):
         notice = translation.gettext(msgid)
     assert notice != msgid
-    assert notice in page_text(client.get("/ko/conditions/clonus/"))
+    korean_page = page_text(client.get("/ko/conditions/clonus/"))
+    assert notice in korean_page
+    assert '<a href="/en/conditions/clonus/" hreflang="en">' in korean_page
 
     TranslationReview.objects.create(condition=demo, language="ko", reviewer_name="Dr. Kim")
 
