@@ -347,6 +347,9 @@ def test_missing_required_fields_are_each_marked_in_the_page_language(client, de
         required = translation.gettext("This field is required.")
     assert response.status_code == 400
     assert html.count(required) >= 8
+    # an error summary at the top links to each field in error
+    assert '<a href="#id_full_name">' in html
+    assert '<a href="#id_consent_health_data">' in html
     assert Inquiry.objects.count() == 0
 
 

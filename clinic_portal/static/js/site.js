@@ -16,6 +16,10 @@
     });
   });
 
+  // Move the keyboard and screen-reader focus to an error summary, so its list is read first.
+  var summary = document.querySelector("[data-focus-on-load]");
+  if (summary) summary.focus();
+
   // Filter forms marked data-autosubmit apply a change at once, keeping the filters in the URL.
   document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
     form.addEventListener("change", function () { form.requestSubmit(); });
