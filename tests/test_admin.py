@@ -38,7 +38,18 @@ def test_condition_admin_has_a_tab_per_language_and_loads_no_cdn(admin_client):
 
 
 def test_condition_admin_flags_overdue_reviews(admin_client):
+    import datetime
+
+    from django.utils import timezone
+
     load()
+    today = timezone.localdate()
+    Condition.objects.filter(slug="stroke-rehabilitation").update(
+        next_review_due=today - datetime.timedelta(days=1)
+    )
+    Condition.objects.exclude(slug="stroke-rehabilitation").update(
+        next_review_due=today + datetime.timedelta(days=30)
+    )
     html = admin_client.get("/admin/conditions/condition/?review=overdue").content.decode()
     assert "Stroke recovery and rehabilitation" in html
     assert "Overdue" in html
