@@ -2,6 +2,9 @@
 
 from django.utils.translation import get_language, get_language_info, gettext, pgettext
 
+from clinics.forms import MatchingClinicFilterForm
+from clinics.models import Clinic
+
 MATCHING_CLINICS_SHOWN = 10
 
 
@@ -35,9 +38,6 @@ def matching_clinics(request, condition):
     Returns (filter form, clinics). Memoized on the request: the list and the request form on the
     same page use it, and ranking every clinic is the costly query of the page.
     """
-    from clinics.forms import MatchingClinicFilterForm
-    from clinics.models import Clinic
-
     language = get_language()
     memo = request.__dict__.setdefault("_matching_clinics", {})
     key = (condition.pk, language, request.GET.get("city"), request.GET.get("language"))

@@ -1,5 +1,8 @@
 """Korean clinics: who they are, what they treat, and what they offer international patients."""
 
+import operator
+from functools import reduce
+
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.files.storage import storages
@@ -14,7 +17,7 @@ from modeltranslation.utils import build_localized_fieldname
 from phonenumber_field.modelfields import PhoneNumberField
 
 from conditions.models import Specialty, Treatment
-from conditions.search import normalize, search_terms
+from conditions.search import SearchTextQuerySet, normalize, search_terms
 
 
 def public_media_storage():
@@ -68,7 +71,7 @@ class AccreditationKind(models.TextChoices):
     )
 
 
-class ClinicQuerySet(models.QuerySet):
+class ClinicQuerySet(SearchTextQuerySet):
     def published(self):
         return self.filter(is_published=True)
 
@@ -96,12 +99,6 @@ class ClinicQuerySet(models.QuerySet):
             )
         return queryset
 
-    def search(self, query):
-        queryset = self
-        for term in search_terms(query):
-            queryset = queryset.filter(search_text__contains=term)
-        return queryset
-
     def ranked_by_search(self, query):
         """On PostgreSQL, the closest trigram matches first; elsewhere alphabetical."""
         terms = " ".join(search_terms(query))
@@ -123,7 +120,10 @@ class ClinicQuerySet(models.QuerySet):
     def treating(self, condition):
         """Clinics offering one of the condition's treatments or practising one of its specialties."""
         matched_treatments, matched_specialties = _matches(*_condition_links(condition))
-        return self.filter(Exists(matched_treatments) | Exists(matched_specialties))
+        return self._having_any(matched_treatments, matched_specialties)
+
+    def _having_any(self, *links):
+        return self.filter(reduce(operator.or_, (Exists(link) for link in links)))
 
     def for_condition(self, condition, language=None, today=None):
         """``treating(condition)``, each clinic annotated with what matched, best match first.
@@ -136,7 +136,7 @@ class ClinicQuerySet(models.QuerySet):
         matched_treatments, matched_specialties = _matches(treatment_ids, specialty_ids)
         current_accreditations = Accreditation.objects.current(today).filter(clinic=OuterRef("pk"))
         return (
-            self.treating(condition)
+            self._having_any(matched_treatments, matched_specialties)
             .annotate(
                 matched_treatment_count=_count(matched_treatments),
                 matched_specialty_count=_count(matched_specialties),

@@ -11,7 +11,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 
-from conditions.search import normalize, search_terms
+from conditions.search import SearchTextQuerySet, normalize
 
 
 class Specialty(models.Model):
@@ -72,16 +72,9 @@ class SchemaType(models.TextChoices):
     MEDICAL_SYMPTOM = "MedicalSymptom", "MedicalSymptom"
 
 
-class ConditionQuerySet(models.QuerySet):
+class ConditionQuerySet(SearchTextQuerySet):
     def published(self):
         return self.filter(status=ConditionStatus.PUBLISHED)
-
-    def search(self, query):
-        """Every term must appear in the normalized names and synonyms, in any language."""
-        queryset = self
-        for term in search_terms(query):
-            queryset = queryset.filter(search_text__contains=term)
-        return queryset
 
     def treated_by(self, *, treatment_ids, specialty_ids):
         """Conditions with one of these treatments or relevant specialties (a clinic's offer)."""

@@ -9,6 +9,8 @@ and width, case and accents are folded before the database sees anything.
 import re
 import unicodedata
 
+from django.db import models
+
 # Japanese voicing marks change the word (ク/グ), so they survive the removal of combining marks.
 KEEP_COMBINING = {"\u3099", "\u309a"}
 _SPACE_OR_PUNCT = re.compile(r"[\s\-‐‑–—_/.,;:!?()\[\]{}\"'«»“”‘’、。，・]+")
@@ -27,3 +29,13 @@ def normalize(text):
 def search_terms(query, limit=8):
     """The normalized terms of a query; at most ``limit`` so a long query cannot make a huge SQL."""
     return [term for term in normalize(query).split(" ") if term][:limit]
+
+
+class SearchTextQuerySet(models.QuerySet):
+    """For models with a normalized ``search_text``: every term of the query must appear in it."""
+
+    def search(self, query):
+        queryset = self
+        for term in search_terms(query):
+            queryset = queryset.filter(search_text__contains=term)
+        return queryset

@@ -96,9 +96,6 @@ class SymptomDuration(models.TextChoices):
 
 
 class InquiryQuerySet(models.QuerySet):
-    def open(self):
-        return self.exclude(status=InquiryStatus.CLOSED)
-
     def for_email(self, email):
         return self.filter(email__iexact=email, anonymised_at__isnull=True)
 

@@ -32,38 +32,36 @@ def _absolute(path):
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _queue_email(*, inquiry, kind, to, language, template, context):
-    """Render an email in the given language and queue its delivery in the current transaction."""
+def _queue_email(*, inquiry, kind, to, language, context):
+    """Render an email (templates named after its kind) in a language; queue it in this transaction."""
     with translation.override(language):
         context = {"inquiry": inquiry, "site_name": settings.SITE_NAME, **context}
-        subject = " ".join(render_to_string(f"inquiries/email/{template}_subject.txt", context).split())
-        body = render_to_string(f"inquiries/email/{template}_body.txt", context)
+        subject = " ".join(render_to_string(f"inquiries/email/{kind}_subject.txt", context).split())
+        body = render_to_string(f"inquiries/email/{kind}_body.txt", context)
     email = OutgoingEmail.objects.create(inquiry=inquiry, kind=kind, to=to, subject=subject, body=body)
     send_outgoing_email.enqueue(email_id=email.pk)
     return email
 
 
 def _send_link_to_patient(*, inquiry, token, kind):
-    """An email in the patient's language carrying the private follow-up link (templates named after kind)."""
+    """An email in the patient's language carrying the private follow-up link."""
     _queue_email(
         inquiry=inquiry,
         kind=kind,
         to=inquiry.email,
         language=inquiry.language,
-        template=kind,
         context={"follow_up_url": _absolute(inquiry.follow_up_path(token))},
     )
 
 
-def _notify_coordinators(*, inquiry, kind, template):
-    admin_path = f"/admin/inquiries/inquiry/{inquiry.pk}/change/"
+def _notify_coordinators(*, inquiry, kind):
+    admin_path = reverse("admin:inquiries_inquiry_change", args=[inquiry.pk])
     for address in settings.COORDINATOR_EMAILS:
         _queue_email(
             inquiry=inquiry,
             kind=kind,
             to=address,
             language=settings.LANGUAGE_CODE,
-            template=template,
             context={"admin_url": _absolute(admin_path)},
         )
 
@@ -117,7 +115,7 @@ def inquiry_create(*, data, clinics, uploads, submission_key, consent_text):
         )
         _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
         _send_link_to_patient(inquiry=inquiry, token=token, kind=EmailKind.PATIENT_CONFIRMATION)
-        _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_NEW, template="coordinator_new")
+        _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_NEW)
     return inquiry, token
 
 
@@ -129,7 +127,7 @@ def inquiry_add_patient_reply(*, inquiry, message, uploads):
         _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
         if inquiry.status == InquiryStatus.WAITING_FOR_PATIENT:
             inquiry_transition(inquiry=inquiry, to=InquiryStatus.IN_REVIEW, by=None)
-        _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_REPLY, template="coordinator_reply")
+        _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_REPLY)
     return entry
 
 
@@ -179,7 +177,6 @@ def inquiry_respond(*, inquiry, by, message="", public=True, to=None):
             kind=EmailKind.PATIENT_UPDATE,
             to=inquiry.email,
             language=inquiry.language,
-            template="patient_update",
             context={"lost_link_url": _absolute(_in_language(inquiry.language, "inquiries:lost_link"))},
         )
     return inquiry
@@ -209,7 +206,7 @@ def inquiry_request_deletion(*, inquiry):
     inquiry.deletion_requested_at = timezone.now()
     inquiry.save(update_fields=["deletion_requested_at", "updated_at"])
     TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.DELETION_REQUESTED, is_public=True)
-    _notify_coordinators(inquiry=inquiry, kind=EmailKind.DELETION_REQUEST, template="deletion_request")
+    _notify_coordinators(inquiry=inquiry, kind=EmailKind.DELETION_REQUEST)
     return inquiry
 
 

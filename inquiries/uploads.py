@@ -9,6 +9,7 @@ import hashlib
 import io
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,8 +132,6 @@ def delete_files(relative_paths):
 
 def sweep_orphans(known_paths, *, older_than_seconds=3600, now=None):
     """Delete files under the inquiries folder that no attachment row points to. Returns their count."""
-    import time
-
     root = Path(settings.MEDIA_ROOT) / "inquiries"
     if not root.exists():
         return 0

@@ -156,19 +156,20 @@ def follow_up(request, reference, token):
                 uploads=reply_form.cleaned_data["attachments"],
             )
             return redirect(request.path + "#timeline")
-    timeline = inquiry.timeline.public().prefetch_related("attachments")
-    return render(
-        request,
-        "inquiries/follow_up.html",
-        {
-            "inquiry": inquiry,
-            "token": token,
-            "timeline": timeline,
-            "reply_form": reply_form,
-            "deletion_form": DeletionRequestForm(),
-        },
-        status=400 if reply_form.is_bound else 200,
+    return _render_follow_up(
+        request, inquiry, token, reply_form=reply_form, status=400 if reply_form.is_bound else 200
     )
+
+
+def _render_follow_up(request, inquiry, token, *, reply_form=None, deletion_form=None, status=200):
+    context = {
+        "inquiry": inquiry,
+        "token": token,
+        "timeline": inquiry.timeline.public().prefetch_related("attachments"),
+        "reply_form": reply_form or ReplyForm(),
+        "deletion_form": deletion_form or DeletionRequestForm(),
+    }
+    return render(request, "inquiries/follow_up.html", context, status=status)
 
 
 @patient_data_page
@@ -177,18 +178,7 @@ def follow_up_delete(request, reference, token):
     inquiry = _inquiry_for_token(reference, token)
     form = DeletionRequestForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "inquiries/follow_up.html",
-            {
-                "inquiry": inquiry,
-                "token": token,
-                "timeline": inquiry.timeline.public().prefetch_related("attachments"),
-                "reply_form": ReplyForm(),
-                "deletion_form": form,
-            },
-            status=400,
-        )
+        return _render_follow_up(request, inquiry, token, deletion_form=form, status=400)
     inquiry_request_deletion(inquiry=inquiry)
     return redirect(
         reverse("inquiries:follow_up", kwargs={"reference": reference, "token": token}) + "#deletion"
