@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MANAGE := $(PY) manage.py
+# The site runs with DEBUG off unless told otherwise; these development commands turn it on.
+export DEBUG ?= 1
 
 .PHONY: run test lint format messages translations ci vendor bench worker clean
 

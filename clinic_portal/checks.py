@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -12,5 +12,32 @@ def shared_cache_for_rate_limits(app_configs, **kwargs):
             "REDIS_URL is not set: rate limits on consultation requests are counted per process.",
             hint="Set REDIS_URL to a Redis server shared by all workers.",
             id="clinic_portal.W001",
+        )
+    ]
+
+
+@register(Tags.security)
+def site_url_when_debug_is_off(app_configs, **kwargs):
+    """Links in emails are built from SITE_URL: without it they would point at nothing or at 127.0.0.1."""
+    if settings.DEBUG or settings.SITE_URL:
+        return []
+    return [
+        Error(
+            "SITE_URL is not set: links in emails to patients and coordinators would be broken.",
+            hint="Set SITE_URL to the public address of the site, e.g. https://clinicportal.example.",
+            id="clinic_portal.E001",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def error_reports_go_somewhere(app_configs, **kwargs):
+    if settings.ADMINS:
+        return []
+    return [
+        Warning(
+            "ADMINS is not set: server errors are only written to the log.",
+            hint="Set ADMINS to the addresses that should receive server error reports.",
+            id="clinic_portal.W002",
         )
     ]

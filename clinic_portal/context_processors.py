@@ -1,15 +1,31 @@
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import Resolver404, resolve, reverse, translate_url
+from django.utils import translation
 from django.utils.translation import get_language, get_language_info
 
 
 def languages(request):
     """The current page in every supported language, for the switcher and hreflang links."""
-    current = get_language()
+    try:
+        resolve(request.path_info)
+    except Resolver404:
+        # A page that does not exist (perhaps "//evil.example/x"): offer each language's home page,
+        # never a link built from the requested path.
+        return _links(request, _home_path, query="")
     query = request.META.get("QUERY_STRING", "")
+    return _links(request, lambda code: translate_url(request.path, code), query)
+
+
+def _home_path(code):
+    with translation.override(code):
+        return reverse("home")
+
+
+def _links(request, path_in, query):
+    current = get_language()
     alternates = []
     for code, _name in settings.LANGUAGES:
-        path = translate_url(request.path, code)
+        path = path_in(code)
         info = get_language_info(code)
         alternates.append(
             {
@@ -22,7 +38,7 @@ def languages(request):
             }
         )
     # x-default is the address without a language: it redirects to the reader's best language.
-    default_path = translate_url(request.path, settings.LANGUAGE_CODE)
+    default_path = path_in(settings.LANGUAGE_CODE)
     prefix = f"/{settings.LANGUAGE_CODE}/"
     neutral_path = default_path
     if default_path.startswith(prefix):
@@ -31,5 +47,5 @@ def languages(request):
         "site_name": settings.SITE_NAME,
         "alternate_languages": alternates,
         "x_default_url": request.build_absolute_uri(neutral_path),
-        "canonical_url": request.build_absolute_uri(request.path),
+        "canonical_url": request.build_absolute_uri(path_in(current)),
     }

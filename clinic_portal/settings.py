@@ -1,7 +1,7 @@
 """Clinic Portal settings, driven by environment variables.
 
-Development needs none of them; production sets at least DEBUG=0, SECRET_KEY,
-ALLOWED_HOSTS and DATABASE_URL. Every variable is listed in the README.
+DEBUG is off unless the environment turns it on (`make run` does). Production sets at least
+SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and SITE_URL. Every variable is listed in the README.
 """
 
 from pathlib import Path
@@ -16,7 +16,7 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -26,6 +26,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+ADMINS = [(address, address) for address in env.list("ADMINS", default=[])]
 
 INSTALLED_APPS = [
     "modeltranslation",  # must precede django.contrib.admin
@@ -52,15 +54,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that reads the body (sessions, CSRF): an oversized upload is refused unread.
+    "clinic_portal.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "clinic_portal.urls"
@@ -104,7 +109,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Redis, with a per-process stand-in while Redis is unreachable (see clinic_portal/cache.py).
+            "BACKEND": "clinic_portal.cache.RedisWithLocalFallbackCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is gone or hung must cost a request a second, not a worker.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -184,6 +197,28 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "private-media"))
 # --- Security -------------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# No powerful browser feature is used anywhere on the site.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -228,16 +263,24 @@ SITE_NAME = "Clinic Portal"
 CONDITION_PAGE_PANELS = ["clinics/panels/matching_clinics.html", "inquiries/panels/request_form.html"]
 CLINIC_PAGE_PANELS = ["inquiries/panels/request_form.html"]
 
-# Absolute address of the site, for links in emails.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Absolute address of the site, for links in emails; a system check requires it when DEBUG is off.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 
 # Consultation inquiries
+# Stored requests per address and per mailbox; refused posts count only towards the flood ceiling.
 INQUIRY_RATE_PER_IP = env.str("INQUIRY_RATE_PER_IP", default="10/h")
 INQUIRY_RATE_PER_EMAIL = env.str("INQUIRY_RATE_PER_EMAIL", default="5/h")
+INQUIRY_POST_CEILING_PER_IP = env.str("INQUIRY_POST_CEILING_PER_IP", default="120/h")
 LOST_LINK_RATE = env.str("LOST_LINK_RATE", default="5/h")
 INQUIRY_RETENTION_DAYS = env.int("INQUIRY_RETENTION_DAYS", default=365)
-# Behind a proxy, the client address for rate limits (e.g. HTTP_X_REAL_IP set by the proxy).
-RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# How long the link in a notice email opens the conversation; the follow-up link does not expire.
+NOTICE_LINK_DAYS = env.int("NOTICE_LINK_DAYS", default=14)
+# Valid files of a request that failed validation are held this long for the corrected resubmission.
+HELD_UPLOAD_HOURS = env.int("HELD_UPLOAD_HOURS", default=24)
+# Behind a proxy, the request header that carries the client address for rate limits (e.g.
+# HTTP_X_REAL_IP). The proxy must overwrite that header, and be the only way in: see the README.
+CLIENT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+RATELIMIT_IP_META_KEY = "clinic_portal.client_ip.client_ip"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Five files of 10 MB plus the form: larger bodies are refused before they are read.

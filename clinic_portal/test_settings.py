@@ -1,5 +1,11 @@
 """Test overrides: fast hashing, in-memory email, tasks run at once, plain static storage."""
 
+import os
+
+# The tests run the development configuration (DEBUG decides only import-time choices here;
+# the test runner itself turns DEBUG off while tests run).
+os.environ["DEBUG"] = "1"
+
 from clinic_portal.settings import *  # noqa: F403
 from clinic_portal.settings import STORAGES
 

@@ -1,3 +1,4 @@
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
@@ -5,6 +6,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from redis.exceptions import RedisError
 
 
 @require_safe
@@ -17,16 +19,40 @@ def privacy(request):
     return render(request, "clinic_portal/privacy.html")
 
 
-@never_cache
-@require_safe
-def healthz(request):
+def _database_state():
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return "unavailable"
+    return "ok"
+
+
+def _cache_state():
+    ping = getattr(cache, "ping", None)
+    if ping is None:
+        return "local"  # a per-process cache: nothing to reach
+    try:
+        ping()
+    except (RedisError, OSError):
+        return "unavailable"
+    return "ok"
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """503 when the database is down. While Redis is down the site still works (limits count per
+    process): "degraded", with 200, so that a load balancer keeps serving; monitoring alerts on it."""
+    database, cache_state = _database_state(), _cache_state()
+    if database != "ok":
+        status, code = "error", 503
+    elif cache_state == "unavailable":
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    return JsonResponse({"status": status, "database": database, "cache": cache_state}, status=code)
 
 
 @require_safe

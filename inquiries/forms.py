@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -6,13 +8,14 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
-from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.phonenumber import to_python as parse_phone_number
 
 from clinics.models import Clinic
 from conditions.models import Condition
 from inquiries.models import (
     ALLOWED_TRANSITIONS,
     ContactChannel,
+    HeldUpload,
     InquiryStatus,
     PatientRelation,
     SymptomDuration,
@@ -26,6 +29,42 @@ CONSENT_HEALTH_DATA = _(
     "medical records, to answer it, and may share it with the clinics I choose. I can withdraw this "
     "consent at any time."
 )
+
+
+def _is_control(character, allowed=""):
+    # Cc: control characters; Cf: invisible format characters (bidi overrides); Zl/Zp: line breaks.
+    return character not in allowed and unicodedata.category(character) in {"Cc", "Cf", "Zl", "Zp"}
+
+
+def single_line(value):
+    """Names and handles go into emails and headers: one line, no control or bidi-override characters.
+
+    Zero-width joiners (U+200C, U+200D) stay: Persian, Indic and emoji spellings need them.
+    """
+    if any(_is_control(character, allowed="\u200c\u200d") for character in value):
+        raise ValidationError(
+            _("Write this on a single line, without line breaks or special control characters."),
+            code="control_characters",
+        )
+
+
+def free_text(value):
+    if any(_is_control(character, allowed="\n\r\t\u200c\u200d") for character in value):
+        raise ValidationError(
+            _("Remove the special control characters from this text."), code="control_characters"
+        )
+
+
+class SingleLineField(forms.CharField):
+    default_validators = [single_line]
+
+
+class FreeTextField(forms.CharField):
+    default_validators = [free_text]
+
+    def __init__(self, *, rows, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        super().__init__(**kwargs)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -43,6 +82,8 @@ class AttachmentsField(forms.FileField):
         self.widget.attrs.setdefault("accept", ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png")
 
     def clean(self, data, initial=None):
+        # The files that passed, even when others did not: the form holds them for the next try.
+        self.accepted = []
         files = [upload for upload in (data or []) if upload]
         if len(files) > MAX_ATTACHMENTS:
             raise ValidationError(
@@ -61,30 +102,87 @@ class AttachmentsField(forms.FileField):
                 cleaned.append(clean_upload(upload))
             except ValidationError as error:
                 errors.extend(error.error_list)
+        self.accepted = cleaned
         if errors:
             raise ValidationError(errors)
         return cleaned
 
 
-class InquiryForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"), max_length=200)
+class HeldUploadsForm(forms.Form):
+    """A form with medical records whose valid files survive a validation error.
+
+    After a failed try the view holds the accepted files against the form's submission key
+    (``inquiries.services.uploads_hold``); the next try lists them by name and size, lets the
+    patient remove any, and counts them with the newly chosen ones.
+    """
+
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    remove_held = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reload_held()
+
+    def reload_held(self):
+        """Read the files held for this form's submission key (again, once the view has held more)."""
+        self.held = []
+        if self.is_bound:
+            try:
+                key = self.fields["submission_key"].clean(self.data.get("submission_key"))
+            except ValidationError:
+                key = None
+            if key:
+                self.held = list(HeldUpload.objects.unexpired().filter(submission_key=key))
+        self.fields["remove_held"].choices = [(str(held.pk), held.original_name) for held in self.held]
+
+    @property
+    def kept_held(self):
+        removed = set(self.data.getlist("remove_held")) if self.is_bound else set()
+        return [held for held in self.held if str(held.pk) not in removed]
+
+    @property
+    def removed_held(self):
+        kept = set(self.kept_held)
+        return [held for held in self.held if held not in kept]
+
+    def accepted_new_uploads(self):
+        """Valid newly chosen files, whatever else failed."""
+        if "attachments" in getattr(self, "cleaned_data", {}):
+            return self.cleaned_data["attachments"]
+        return getattr(self.fields["attachments"], "accepted", [])
+
+    def clean(self):
+        cleaned = super().clean()
+        new = cleaned.get("attachments") or []
+        if len(self.kept_held) + len(new) > MAX_ATTACHMENTS:
+            self.add_error(
+                "attachments",
+                ngettext(
+                    "You can attach at most %(limit)d file.",
+                    "You can attach at most %(limit)d files.",
+                    MAX_ATTACHMENTS,
+                )
+                % {"limit": MAX_ATTACHMENTS},
+            )
+        return cleaned
+
+
+class InquiryForm(HeldUploadsForm):
+    full_name = SingleLineField(label=_("Full name"), max_length=200)
     email = forms.EmailField(label=_("Email"), max_length=254)
-    phone = PhoneNumberField(
-        label=_("Phone (with country code)"),
+    phone = SingleLineField(
+        label=_("Phone"),
         required=False,
+        max_length=40,
+        help_text=_("With the country code (+…), or a local number from your country of residence."),
         widget=forms.TextInput(
             attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+82 2 3410 1000"}
         ),
-        error_messages={
-            "invalid": _(
-                "Enter a valid phone number in international format, starting with + and the country code."
-            )
-        },
     )
     contact_channel = forms.ChoiceField(
         label=_("How should we contact you?"), choices=CHOOSE + ContactChannel.choices
     )
-    contact_handle = forms.CharField(
+    contact_handle = SingleLineField(
         label=_("Your ID or number on that app"),
         max_length=120,
         required=False,
@@ -106,21 +204,9 @@ class InquiryForm(forms.Form):
     symptom_duration = forms.ChoiceField(
         label=_("How long have the symptoms lasted?"), choices=CHOOSE + SymptomDuration.choices
     )
-    diagnosis = forms.CharField(
-        label=_("Current diagnosis, if any"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=4000,
-    )
-    medications = forms.CharField(
-        label=_("Current medications"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=4000,
-    )
-    message = forms.CharField(
-        label=_("Your question or message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=8000
-    )
+    diagnosis = FreeTextField(label=_("Current diagnosis, if any"), rows=3, required=False, max_length=4000)
+    medications = FreeTextField(label=_("Current medications"), rows=3, required=False, max_length=4000)
+    message = FreeTextField(label=_("Your question or message"), rows=6, max_length=8000)
     preferred_clinics = forms.ModelMultipleChoiceField(
         label=_("Preferred clinics (up to three)"),
         queryset=Clinic.objects.published(),
@@ -147,7 +233,6 @@ class InquiryForm(forms.Form):
     consent_news = forms.BooleanField(
         label=_("Send me occasional news from Clinic Portal (optional)."), required=False
     )
-    submission_key = forms.UUIDField(widget=forms.HiddenInput)
     # A field people never see; bots fill it in.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
 
@@ -184,8 +269,9 @@ class InquiryForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        self._clean_phone_in_country(cleaned)
         channel = cleaned.get("contact_channel")
-        if channel in {ContactChannel.PHONE} and not cleaned.get("phone"):
+        if channel == ContactChannel.PHONE and not cleaned.get("phone") and "phone" not in self.errors:
             self.add_error("phone", gettext("Enter a phone number so that we can call you."))
         if channel not in {None, "", ContactChannel.EMAIL, ContactChannel.PHONE} and not (
             cleaned.get("contact_handle") or cleaned.get("phone")
@@ -207,6 +293,24 @@ class InquiryForm(forms.Form):
                     "preferred_clinics", gettext("Choose clinics that treat the condition you selected.")
                 )
         return cleaned
+
+    def _clean_phone_in_country(self, cleaned):
+        """A local number ("8 912 345-67-89") is read as a number of the chosen country."""
+        raw = cleaned.get("phone")
+        if not raw:
+            return
+        country = cleaned.get("country") or None
+        number = parse_phone_number(raw, region=country)
+        if number is None or not number.is_valid():
+            self.add_error(
+                "phone",
+                gettext(
+                    "Enter a valid phone number: with the country code (+…), "
+                    "or a local number from the country of residence you chose."
+                ),
+            )
+            return
+        cleaned["phone"] = number.as_e164
 
     def inquiry_data(self):
         """The cleaned values that are stored on the inquiry itself."""
@@ -234,10 +338,8 @@ class InquiryForm(forms.Form):
         return data
 
 
-class ReplyForm(forms.Form):
-    message = forms.CharField(
-        label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 5}), max_length=8000
-    )
+class ReplyForm(HeldUploadsForm):
+    message = FreeTextField(label=_("Your reply"), rows=5, max_length=8000)
     attachments = AttachmentsField(
         label=_("Add medical records"),
         help_text=_("Up to 5 files, PDF, JPEG or PNG, at most 10 MB each."),
@@ -259,9 +361,7 @@ class CoordinatorResponseForm(forms.Form):
     """A coordinator's answer to an inquiry: a new status and/or a message."""
 
     status = forms.ChoiceField(label=_("Status"))
-    message = forms.CharField(
-        label=_("Message"), widget=forms.Textarea(attrs={"rows": 8}), required=False, max_length=8000
-    )
+    message = FreeTextField(label=_("Message"), rows=8, required=False, max_length=8000)
     visibility = forms.ChoiceField(
         label=_("Who sees the message"),
         choices=[

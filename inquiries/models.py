@@ -183,7 +183,11 @@ class Inquiry(models.Model):
         return token
 
     def token_matches(self, token):
-        return secrets.compare_digest(self.follow_up_token_hash, hash_token(token))
+        """The follow-up token, or the unexpired token of a link sent with a notice."""
+        token_hash = hash_token(token)
+        if secrets.compare_digest(self.follow_up_token_hash, token_hash):
+            return True
+        return self.notice_links.filter(token_hash=token_hash, expires_at__gt=timezone.now()).exists()
 
     def follow_up_path(self, token, language=None):
         with translation.override(language or self.language):
@@ -192,6 +196,68 @@ class Inquiry(models.Model):
     @property
     def status_explanation(self):
         return STATUS_EXPLANATIONS[InquiryStatus(self.status)]
+
+
+class NoticeLink(models.Model):
+    """A private link sent with one notice email, so that the patient reaches the conversation in one
+    click. Only its hash is kept; it expires, and a new follow-up link or erasure removes it."""
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="notice_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.inquiry} · {self.expires_at:%Y-%m-%d}"
+
+    @classmethod
+    def issue(cls, inquiry):
+        """A new link for this inquiry; returns its token."""
+        token = secrets.token_urlsafe(32)
+        cls.objects.create(
+            inquiry=inquiry,
+            token_hash=hash_token(token),
+            expires_at=timezone.now() + timezone.timedelta(days=settings.NOTICE_LINK_DAYS),
+        )
+        return token
+
+
+class HeldUploadQuerySet(models.QuerySet):
+    def unexpired(self, now=None):
+        return self.filter(created_at__gte=self.expiry_cutoff(now))
+
+    def expired(self, now=None):
+        return self.filter(created_at__lt=self.expiry_cutoff(now))
+
+    @staticmethod
+    def expiry_cutoff(now=None):
+        return (now or timezone.now()) - timezone.timedelta(hours=settings.HELD_UPLOAD_HOURS)
+
+
+class HeldUpload(models.Model):
+    """A valid file from a request that failed validation, held for the corrected resubmission.
+
+    Keyed by the form's submission key (random, known only to the page that holds it); never served
+    back, only named with its size. Expired ones are deleted by ``purge_inquiries``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    submission_key = models.UUIDField()
+    file = models.FileField(max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HeldUploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "original_name"]
+        indexes = [models.Index(fields=["submission_key"])]
+
+    def __str__(self):
+        return self.original_name
 
 
 class TimelineKind(models.TextChoices):
@@ -276,6 +342,7 @@ class EmailStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled (personal data erased)")
 
 
 class OutgoingEmail(models.Model):

@@ -12,16 +12,22 @@ from inquiries.models import (
     ALLOWED_TRANSITIONS,
     Attachment,
     EmailKind,
+    EmailStatus,
+    HeldUpload,
     Inquiry,
     InquiryStatus,
+    NoticeLink,
     OutgoingEmail,
     TimelineEntry,
     TimelineKind,
 )
 from inquiries.tasks import send_outgoing_email
-from inquiries.uploads import delete_files, store_file
+from inquiries.uploads import CleanUpload, delete_files, held_upload_path, read_file, store_file
 
 CONSENT_VERSION = "2026-11-01"
+
+# Statuses that ask something of the patient: moving an inquiry there always tells them.
+ASKS_THE_PATIENT = {InquiryStatus.WAITING_FOR_PATIENT}
 
 
 class TransitionNotAllowed(Exception):
@@ -119,6 +125,49 @@ def inquiry_create(*, data, clinics, uploads, submission_key, consent_text):
     return inquiry, token
 
 
+def uploads_hold(*, submission_key, uploads):
+    """Keep valid files of a form that failed validation, for its corrected resubmission."""
+    held = []
+    with _files_removed_on_failure() as written, transaction.atomic():
+        for upload in uploads:
+            item = HeldUpload(
+                submission_key=submission_key,
+                original_name=upload.name,
+                content_type=upload.content_type,
+                size=len(upload.data),
+                sha256=upload.sha256,
+            )
+            item.file.name = store_file(
+                held_upload_path(submission_key, item.id, upload.content_type), upload.data
+            )
+            written.append(item.file.name)
+            item.save()
+            held.append(item)
+    return held
+
+
+def uploads_release(held):
+    """The held files' content, ready to store with an inquiry or a reply."""
+    return [
+        CleanUpload(name=item.original_name, content_type=item.content_type, data=read_file(item.file.name))
+        for item in held
+    ]
+
+
+def uploads_discard(held):
+    """Forget held files: the rows now, the files once the transaction has committed."""
+    paths = [item.file.name for item in held]
+    HeldUpload.objects.filter(pk__in=[item.pk for item in held]).delete()
+    transaction.on_commit(lambda: delete_files(paths))
+
+
+def uploads_purge_expired(now=None):
+    expired = list(HeldUpload.objects.expired(now))
+    with transaction.atomic():
+        uploads_discard(expired)
+    return len(expired)
+
+
 def inquiry_add_patient_reply(*, inquiry, message, uploads):
     with _files_removed_on_failure() as written, transaction.atomic():
         entry = TimelineEntry.objects.create(
@@ -132,8 +181,12 @@ def inquiry_add_patient_reply(*, inquiry, message, uploads):
 
 
 @transaction.atomic
-def inquiry_transition(*, inquiry, to, by, note=""):
-    """The only way to change an inquiry's status: checks the move, records it, saves the status."""
+def inquiry_transition(*, inquiry, to, by, note="", notify_patient=None):
+    """The only way to change an inquiry's status: checks the move, records it, saves the status.
+
+    The patient is told (in their language) when the new status asks something of them, or when
+    ``notify_patient`` says so.
+    """
     to = InquiryStatus(to)
     current = InquiryStatus(inquiry.status)
     if to not in ALLOWED_TRANSITIONS[current]:
@@ -150,7 +203,25 @@ def inquiry_transition(*, inquiry, to, by, note=""):
         old_status=current,
         new_status=to,
     )
+    if notify_patient or (notify_patient is None and to in ASKS_THE_PATIENT):
+        _send_notice_to_patient(inquiry)
     return inquiry
+
+
+def _send_notice_to_patient(inquiry):
+    """News on the request: a fresh private link that opens the conversation, never the message itself."""
+    token = NoticeLink.issue(inquiry)
+    _queue_email(
+        inquiry=inquiry,
+        kind=EmailKind.PATIENT_UPDATE,
+        to=inquiry.email,
+        language=inquiry.language,
+        context={
+            "follow_up_url": _absolute(inquiry.follow_up_path(token)),
+            "link_days": settings.NOTICE_LINK_DAYS,
+            "lost_link_url": _absolute(_in_language(inquiry.language, "inquiries:lost_link")),
+        },
+    )
 
 
 @transaction.atomic
@@ -159,8 +230,11 @@ def inquiry_respond(*, inquiry, by, message="", public=True, to=None):
 
     The patient is emailed (in their language) when a public message or a status change is added.
     """
-    if to and to != inquiry.status:
-        inquiry_transition(inquiry=inquiry, to=to, by=by, note=message if public else "")
+    changes_status = bool(to) and to != inquiry.status
+    if changes_status:
+        inquiry_transition(
+            inquiry=inquiry, to=to, by=by, note=message if public else "", notify_patient=False
+        )
         if message and not public:
             TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.NOTE, author=by, body=message)
     elif message:
@@ -171,14 +245,9 @@ def inquiry_respond(*, inquiry, by, message="", public=True, to=None):
             author=by,
             body=message,
         )
-    if public and (message or to):
-        _queue_email(
-            inquiry=inquiry,
-            kind=EmailKind.PATIENT_UPDATE,
-            to=inquiry.email,
-            language=inquiry.language,
-            context={"lost_link_url": _absolute(_in_language(inquiry.language, "inquiries:lost_link"))},
-        )
+    # A status change is always shown to the patient, whatever the message's visibility.
+    if changes_status or (public and message):
+        _send_notice_to_patient(inquiry)
     return inquiry
 
 
@@ -191,6 +260,7 @@ def _in_language(language, url_name):
 def inquiry_resend_follow_up_links(*, email):
     """Send a fresh private link for every open request from this address. Silent when there is none."""
     inquiries = list(Inquiry.objects.for_email(email).select_for_update())
+    NoticeLink.objects.filter(inquiry__in=inquiries).delete()  # "earlier links no longer work"
     for inquiry in inquiries:
         token = inquiry.set_follow_up_token()
         inquiry.save(update_fields=["follow_up_token_hash", "updated_at"])
@@ -220,7 +290,10 @@ def inquiry_anonymise(*, inquiry, by=None):
         if inquiry.status != InquiryStatus.CLOSED:
             inquiry_transition(inquiry=inquiry, to=InquiryStatus.CLOSED, by=by)
         inquiry.attachments.all().delete()
+        inquiry.notice_links.all().delete()
         inquiry.timeline.update(body="")
+        # An email still waiting would go out after the erasure: cancel it first.
+        inquiry.emails.filter(status=EmailStatus.PENDING).update(status=EmailStatus.CANCELLED)
         inquiry.emails.update(to="erased@invalid", subject="", body="")
         inquiry.preferred_clinics.clear()
         for field in ("full_name", "contact_handle", "diagnosis", "medications", "message"):

@@ -25,7 +25,9 @@ MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ALLOWED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 EXTENSIONS = {"application/pdf": {".pdf"}, "image/jpeg": {".jpg", ".jpeg"}, "image/png": {".png"}}
-MAX_IMAGE_PIXELS = 60_000_000
+# A 20-megapixel photo is larger than any phone camera's; decoding one takes about 80 MB. The size is
+# read from the header before any pixel is decoded, and files are decoded one after another.
+MAX_IMAGE_PIXELS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -83,16 +85,25 @@ def clean_upload(upload):
     return CleanUpload(name=name, content_type=content_type, data=_reencode_image(data, content_type, name))
 
 
+def _too_many_pixels(name):
+    return ValidationError(
+        _("“%(name)s” is too large an image: at most %(megapixels)d megapixels are accepted."),
+        code="too_many_pixels",
+        params={"name": name, "megapixels": MAX_IMAGE_PIXELS // 1_000_000},
+    )
+
+
 def _reencode_image(data, content_type, name):
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise ValidationError(
-                    _("“%(name)s” is too large an image."), code="too_large", params={"name": name}
-                )
+                raise _too_many_pixels(name)
             image.load()
             # Keep the photo upright, then save the pixels alone: no EXIF, no trailing data.
             clean = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as error:
+        # Pillow's own guard, for a header it refuses to open at all.
+        raise _too_many_pixels(name) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ValidationError(
             _("“%(name)s” could not be read as an image."), code="bad_image", params={"name": name}
@@ -105,6 +116,15 @@ def _reencode_image(data, content_type, name):
     else:
         clean.save(output, format="PNG", optimize=True)
     return output.getvalue()
+
+
+def held_upload_path(submission_key, upload_id, content_type):
+    extension = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[content_type]
+    return f"held/{submission_key}/{upload_id}{extension}"
+
+
+def read_file(relative_path):
+    return Path(default_storage.path(relative_path)).read_bytes()
 
 
 def store_file(relative_path, data):
@@ -130,9 +150,9 @@ def delete_files(relative_paths):
         Path(default_storage.path(relative_path)).unlink(missing_ok=True)
 
 
-def sweep_orphans(known_paths, *, older_than_seconds=3600, now=None):
-    """Delete files under the inquiries folder that no attachment row points to. Returns their count."""
-    root = Path(settings.MEDIA_ROOT) / "inquiries"
+def sweep_orphans(known_paths, *, folder="inquiries", older_than_seconds=3600, now=None):
+    """Delete files under a folder of private storage that no row points to. Returns their count."""
+    root = Path(settings.MEDIA_ROOT) / folder
     if not root.exists():
         return 0
     known = {Path(default_storage.path(path)) for path in known_paths}

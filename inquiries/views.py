@@ -1,73 +1,63 @@
 import uuid
 from functools import wraps
 
-from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.storage import default_storage
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import get_usage
 
 from clinics.models import Clinic
 from conditions.models import Condition
+from inquiries import limits
 from inquiries.forms import CONSENT_HEALTH_DATA, DeletionRequestForm, InquiryForm, LostLinkForm, ReplyForm
+from inquiries.limits import (
+    INQUIRIES_PER_ADDRESS,
+    INQUIRIES_PER_MAILBOX,
+    LINK_EMAILS_PER_ADDRESS,
+    LINK_EMAILS_PER_MAILBOX,
+    REPLIES_PER_ADDRESS,
+    post_ceiling,
+)
 from inquiries.models import Attachment, Inquiry, InquiryStatus
 from inquiries.services import (
     inquiry_add_patient_reply,
     inquiry_create,
     inquiry_request_deletion,
     inquiry_resend_follow_up_links,
+    uploads_discard,
+    uploads_hold,
+    uploads_release,
 )
+from inquiries.uploads import MAX_ATTACHMENTS
 
 SESSION_SUBMITTED = "submitted_inquiries"
 
 
 def patient_data_page(view):
-    """Pages with a patient's data: never cached, never indexed, never sent as a referrer."""
+    """Pages with a patient's data: never cached, never indexed, the private address never sent away.
+
+    ``same-origin`` keeps the follow-up token out of other hosts' reach. ``no-referrer`` would too, but
+    then Chromium posts the page's own forms with ``Origin: null``, which CSRF protection refuses.
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         add_never_cache_headers(response)
         response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
     return wrapper
 
 
-def _rate_limited(request, *limits):
-    """The first limit this request exceeds (each call counts), as seconds until it resets; else None."""
-    for group, key, rate in limits:
-        usage = get_usage(request, group=group, key=key, rate=rate, method="POST", increment=True)
-        if usage and usage["should_limit"]:
-            return max(usage["time_left"], 1)
-    return None
-
-
-def _body_too_large(request):
-    """Refuse a request body larger than five 10 MB files before Django reads it to disk."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > settings.MAX_REQUEST_BODY_BYTES:
-        return render(request, "inquiries/request_too_large.html", status=413)
-    return None
-
-
-def _too_many_requests(request, retry_after):
-    response = render(request, "inquiries/rate_limited.html", status=429)
-    response["Retry-After"] = str(retry_after)
-    return response
-
-
 @patient_data_page
+@post_ceiling("inquiry-post")
 @require_http_methods(["GET", "POST"])
 def inquiry_new(request):
     if request.method == "POST":
@@ -84,40 +74,51 @@ def inquiry_new(request):
 
 
 def _submit(request):
-    if too_large := _body_too_large(request):
-        return too_large
-    retry_after = _rate_limited(
-        request,
-        ("inquiry-ip", "ip", settings.INQUIRY_RATE_PER_IP),
-        ("inquiry-email", "post:email", settings.INQUIRY_RATE_PER_EMAIL),
-    )
-    if retry_after:
-        return _too_many_requests(request, retry_after)
+    if retry_after := limits.first_reached(request, INQUIRIES_PER_ADDRESS, INQUIRIES_PER_MAILBOX):
+        return limits.too_many_requests(request, retry_after)
 
     form = InquiryForm(request.POST, request.FILES)
     if form.is_spam:
         return render(request, "inquiries/inquiry_thanks.html", {"inquiry": None})
     if not form.is_valid():
+        _hold_accepted_uploads(form)
         return render(request, "inquiries/inquiry_form.html", {"form": form}, status=400)
 
     submission_key = form.cleaned_data["submission_key"]
-    existing = Inquiry.objects.filter(submission_key=submission_key).first()
-    if existing is None:
+    inquiry = Inquiry.objects.filter(submission_key=submission_key).first()
+    if inquiry is None:
         try:
-            existing, _token = inquiry_create(
-                data=form.inquiry_data(),
-                clinics=form.cleaned_data["preferred_clinics"],
-                uploads=form.cleaned_data["attachments"],
-                submission_key=submission_key,
-                consent_text=str(CONSENT_HEALTH_DATA),
-            )
+            with transaction.atomic():
+                inquiry, _token = inquiry_create(
+                    data=form.inquiry_data(),
+                    clinics=form.cleaned_data["preferred_clinics"],
+                    uploads=[*uploads_release(form.kept_held), *form.cleaned_data["attachments"]],
+                    submission_key=submission_key,
+                    consent_text=str(CONSENT_HEALTH_DATA),
+                )
+                uploads_discard(form.held)
         except IntegrityError:
             # The same form sent twice at once: the first one won.
-            existing = get_object_or_404(Inquiry, submission_key=submission_key)
+            inquiry = get_object_or_404(Inquiry, submission_key=submission_key)
+        else:
+            limits.count(request, INQUIRIES_PER_ADDRESS, INQUIRIES_PER_MAILBOX)
     submitted = request.session.get(SESSION_SUBMITTED, [])
-    if existing.reference not in submitted:
-        request.session[SESSION_SUBMITTED] = [*submitted, existing.reference][-10:]
-    return redirect("inquiries:thanks", reference=existing.reference)
+    if inquiry.reference not in submitted:
+        request.session[SESSION_SUBMITTED] = [*submitted, inquiry.reference][-10:]
+    return redirect("inquiries:thanks", reference=inquiry.reference)
+
+
+def _hold_accepted_uploads(form):
+    """After a validation error: forget the files the patient removed, hold the valid new ones, so that
+    the page shows them (by name and size) and the corrected resubmission sends them."""
+    key = form.cleaned_data.get("submission_key")
+    if not key:
+        return
+    with transaction.atomic():
+        uploads_discard(form.removed_held)
+    room = max(MAX_ATTACHMENTS - len(form.kept_held), 0)
+    uploads_hold(submission_key=key, uploads=form.accepted_new_uploads()[:room])
+    form.reload_held()
 
 
 @patient_data_page
@@ -136,29 +137,29 @@ def _inquiry_for_token(reference, token):
 
 
 @patient_data_page
+@post_ceiling("follow-up-post")
 @require_http_methods(["GET", "POST"])
 def follow_up(request, reference, token):
     inquiry = _inquiry_for_token(reference, token)
-    reply_form = ReplyForm()
-    if request.method == "POST":
-        if too_large := _body_too_large(request):
-            return too_large
-        retry_after = _rate_limited(request, ("follow-up-reply", "ip", settings.INQUIRY_RATE_PER_IP))
-        if retry_after:
-            return _too_many_requests(request, retry_after)
-        if inquiry.status == InquiryStatus.CLOSED:
-            return redirect(request.path)
-        reply_form = ReplyForm(request.POST, request.FILES)
-        if reply_form.is_valid():
-            inquiry_add_patient_reply(
-                inquiry=inquiry,
-                message=reply_form.cleaned_data["message"],
-                uploads=reply_form.cleaned_data["attachments"],
-            )
-            return redirect(request.path + "#timeline")
-    return _render_follow_up(
-        request, inquiry, token, reply_form=reply_form, status=400 if reply_form.is_bound else 200
-    )
+    if request.method != "POST":
+        return _render_follow_up(request, inquiry, token)
+    if inquiry.status == InquiryStatus.CLOSED:
+        return redirect(request.path)
+    if retry_after := limits.first_reached(request, REPLIES_PER_ADDRESS):
+        return limits.too_many_requests(request, retry_after)
+    reply_form = ReplyForm(request.POST, request.FILES)
+    if not reply_form.is_valid():
+        _hold_accepted_uploads(reply_form)
+        return _render_follow_up(request, inquiry, token, reply_form=reply_form, status=400)
+    with transaction.atomic():
+        inquiry_add_patient_reply(
+            inquiry=inquiry,
+            message=reply_form.cleaned_data["message"],
+            uploads=[*uploads_release(reply_form.kept_held), *reply_form.cleaned_data["attachments"]],
+        )
+        uploads_discard(reply_form.held)
+    limits.count(request, REPLIES_PER_ADDRESS)
+    return redirect(request.path + "#timeline")
 
 
 def _render_follow_up(request, inquiry, token, *, reply_form=None, deletion_form=None, status=200):
@@ -166,7 +167,7 @@ def _render_follow_up(request, inquiry, token, *, reply_form=None, deletion_form
         "inquiry": inquiry,
         "token": token,
         "timeline": inquiry.timeline.public().prefetch_related("attachments"),
-        "reply_form": reply_form or ReplyForm(),
+        "reply_form": reply_form or ReplyForm(initial={"submission_key": uuid.uuid4()}),
         "deletion_form": deletion_form or DeletionRequestForm(),
     }
     return render(request, "inquiries/follow_up.html", context, status=status)
@@ -211,18 +212,16 @@ def _download(attachment):
 
 
 @patient_data_page
+@post_ceiling("lost-link-post")
 @require_http_methods(["GET", "POST"])
 def lost_link(request):
     form = LostLinkForm(request.POST or None)
-    if request.method == "POST":
-        retry_after = _rate_limited(
-            request,
-            ("lost-link-ip", "ip", settings.LOST_LINK_RATE),
-            ("lost-link-email", "post:email", settings.LOST_LINK_RATE),
-        )
-        if retry_after:
-            return _too_many_requests(request, retry_after)
-        if form.is_valid():
-            inquiry_resend_follow_up_links(email=form.cleaned_data["email"])
-            return render(request, "inquiries/lost_link.html", {"form": LostLinkForm(), "sent": True})
-    return render(request, "inquiries/lost_link.html", {"form": form, "sent": False})
+    if request.method == "POST" and form.is_valid():
+        limited = (LINK_EMAILS_PER_ADDRESS, LINK_EMAILS_PER_MAILBOX)
+        if retry_after := limits.first_reached(request, *limited):
+            return limits.too_many_requests(request, retry_after)
+        inquiry_resend_follow_up_links(email=form.cleaned_data["email"])
+        limits.count(request, *limited)
+        return render(request, "inquiries/lost_link.html", {"form": LostLinkForm(), "sent": True})
+    status = 400 if form.is_bound else 200
+    return render(request, "inquiries/lost_link.html", {"form": form, "sent": False}, status=status)

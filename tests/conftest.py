@@ -22,3 +22,67 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def demo(db):
+    """The demo conditions and clinics, in every language."""
+    from clinics.demo.loader import load as load_clinics
+    from conditions.demo.loader import load as load_conditions
+
+    load_conditions()
+    load_clinics()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The production cache: a real Redis server (database 15, emptied before and after)."""
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("REQUIRE_REDIS"):
+            raise
+        pytest.skip("no Redis server")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def two_inquiries(client, demo):
+    """Two stored requests (ru and vi) and their private follow-up links; the outbox emptied."""
+    from django.core import mail
+
+    from inquiries.models import Inquiry
+    from tests.support.patients import follow_up_url_from, submit
+
+    submit(client, email="first@example.com")
+    submit(client, email="second@example.com", language="vi")
+    links = {email.to[0]: follow_up_url_from(email) for email in mail.outbox if "example.com" in email.to[0]}
+    first = Inquiry.objects.get(email="first@example.com")
+    second = Inquiry.objects.get(email="second@example.com")
+    mail.outbox.clear()
+    return first, links["first@example.com"], second, links["second@example.com"]
+
+
+@pytest.fixture
+def coordinator(db):
+    """A staff user who may read, answer and download inquiries."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("coordinator", "coordinator@example.com", "pw", is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(codename="download_attachment"),
+        Permission.objects.get(codename="view_inquiry"),
+        Permission.objects.get(codename="change_inquiry"),
+    )
+    return user

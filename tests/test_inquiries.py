@@ -11,19 +11,28 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core import mail
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import DatabaseError
 from django.test import Client
 from django.utils import timezone, translation
 from PIL import Image
 
-from clinics.demo.loader import load as load_clinics
-from conditions.demo.loader import load as load_conditions
 from inquiries import services, uploads
 from inquiries.forms import CONSENT_HEALTH_DATA
 from inquiries.models import Attachment, EmailStatus, Inquiry, InquiryStatus, OutgoingEmail, TimelineEntry
 from inquiries.services import inquiry_transition
+from tests.support.patients import (
+    follow_up_url_from,
+    jpeg_with_gps,
+    path_of,
+    pdf_bytes,
+    png_bytes,
+    stored_files,
+    submit,
+    tr,
+    upload,
+    valid_data,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,91 +40,7 @@ pytestmark = pytest.mark.django_db
 # --- files ----------------------------------------------------------------------------------------
 
 
-def pdf_bytes(padding=0):
-    return b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + b"0" * padding + b"\ntrailer << >>\n%%EOF\n"
-
-
-def png_bytes(trailing=b""):
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="PNG")
-    return buffer.getvalue() + trailing
-
-
-def jpeg_with_gps():
-    image = Image.new("RGB", (40, 30), (30, 30, 200))
-    exif = Image.Exif()
-    exif[0x010F] = "SpyCam"  # Make
-    exif[0x8825] = {1: "N", 2: (37.0, 33.0, 58.0)}  # GPS latitude
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", exif=exif)
-    return buffer.getvalue()
-
-
-def upload(name, data, content_type="application/octet-stream"):
-    return SimpleUploadedFile(name, data, content_type=content_type)
-
-
-def stored_files(settings):
-    root = Path(settings.MEDIA_ROOT)
-    return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
-
-
 # --- fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def demo(db):
-    load_conditions()
-    load_clinics()
-
-
-@pytest.fixture
-def coordinator(db):
-    user = get_user_model().objects.create_user("coordinator", "coordinator@example.com", "pw", is_staff=True)
-    user.user_permissions.add(
-        Permission.objects.get(codename="download_attachment"),
-        Permission.objects.get(codename="view_inquiry"),
-        Permission.objects.get(codename="change_inquiry"),
-    )
-    return user
-
-
-def valid_data(**overrides):
-    data = {
-        "full_name": "Aigerim Bekova",
-        "email": "aigerim@example.com",
-        "phone": "+7 701 234 5678",
-        "contact_channel": "whatsapp",
-        "contact_handle": "+77012345678",
-        "country": "KZ",
-        "language": "ru",
-        "patient_relation": "family",
-        "patient_age": "54",
-        "condition": "clonus",
-        "symptom_duration": "1_5_years",
-        "diagnosis": "Multiple sclerosis since 2019",
-        "medications": "Baclofen 10 mg three times a day",
-        "message": "My mother has ankle clonus. Is an intrathecal baclofen pump an option?",
-        "preferred_clinics": ["hanbit-neuroscience-hospital", "busan-haeundae-neuro-centre"],
-        "travel_from": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
-        "travel_until": (timezone.localdate() + datetime.timedelta(days=60)).isoformat(),
-        "consent_health_data": "on",
-        "submission_key": str(uuid.uuid4()),
-        "website": "",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def submit(client, page_language="en", files=(), **overrides):
-    data = valid_data(**overrides)
-    if files:
-        data["attachments"] = list(files)
-    return client.post(f"/{page_language}/inquiries/new/", data)
-
-
-def follow_up_url_from(email):
-    return re.search(r"http://\S+/inquiries/follow-up/\S+/", email.body).group(0)
 
 
 # --- a full submission ----------------------------------------------------------------------------
@@ -230,22 +155,6 @@ def test_new_request_page_preselects_condition_and_clinic_from_the_link(client, 
 # --- refused input --------------------------------------------------------------------------------
 
 
-def tr(language, message, **params):
-    """A message as the page shows it in a language; a (singular, plural, n) tuple for plurals."""
-    from django.template.defaultfilters import filesizeformat
-
-    with translation.override(language):
-        if isinstance(message, tuple):
-            singular, plural, number = message
-            return translation.ngettext(singular, plural, number) % {"limit": number}
-        params = {
-            key: str(filesizeformat(value)) if key in ("size", "limit") else value
-            for key, value in params.items()
-        }
-        text = translation.gettext(message)
-        return text % params if params else text
-
-
 BIG = 10 * 1024 * 1024
 
 INVALID_CASES = {
@@ -281,7 +190,8 @@ INVALID_CASES = {
     "bad email": ({"email": "aigerim@"}, "Enter a valid email address.", {}),
     "bad phone": (
         {"phone": "12345"},
-        "Enter a valid phone number in international format, starting with + and the country code.",
+        "Enter a valid phone number: with the country code (+…), "
+        "or a local number from the country of residence you chose.",
         {},
     ),
     "missing consent": (
@@ -339,8 +249,13 @@ def test_invalid_input_gets_a_translated_error_and_stores_nothing(client, demo, 
     assert "Baclofen 10 mg three times a day" in html
     assert Inquiry.objects.count() == 0
     assert Attachment.objects.count() == 0
-    assert stored_files(settings) == []
     assert mail.outbox == []
+    # A valid file is held for the corrected resubmission, listed by name, never linked.
+    valid_files = [] if "files" in INVALID_CASES[case][0] else files
+    assert [path.parent.parent.name for path in stored_files(settings)] == ["held"] * len(valid_files)
+    if valid_files:
+        assert "ok.pdf" in html
+        assert "/held/" not in html
 
 
 def test_missing_required_fields_are_each_marked_in_the_page_language(client, demo):
@@ -549,23 +464,8 @@ def test_no_task_is_left_when_the_request_transaction_rolls_back(demo, monkeypat
 # --- the follow-up page ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def two_inquiries(client, demo):
-    submit(client, email="first@example.com")
-    submit(client, email="second@example.com", language="vi")
-    links = {email.to[0]: follow_up_url_from(email) for email in mail.outbox if "example.com" in email.to[0]}
-    first = Inquiry.objects.get(email="first@example.com")
-    second = Inquiry.objects.get(email="second@example.com")
-    mail.outbox.clear()
-    return first, links["first@example.com"], second, links["second@example.com"]
-
-
 def without_csrf_token(response):
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
-
-
-def path_of(url):
-    return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
 def test_follow_up_page_shows_status_and_public_timeline_with_private_headers(
@@ -587,7 +487,8 @@ def test_follow_up_page_shows_status_and_public_timeline_with_private_headers(
     assert "Reading your MRI report" in html
     assert "Internal: call the clinic first" not in html
     assert "no-store" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    # The private address never leaves the site, and the site's own forms still pass CSRF checks.
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
@@ -604,7 +505,12 @@ def test_follow_up_link_of_one_inquiry_never_opens_another(client, two_inquiries
 def test_patient_reply_adds_message_and_files_and_tells_coordinators(client, two_inquiries, settings):
     first, first_link, _second, _ = two_inquiries
     response = client.post(
-        path_of(first_link), {"message": "New MRI attached", "attachments": [upload("mri2.pdf", pdf_bytes())]}
+        path_of(first_link),
+        {
+            "message": "New MRI attached",
+            "attachments": [upload("mri2.pdf", pdf_bytes())],
+            "submission_key": str(uuid.uuid4()),
+        },
     )
     assert response.status_code == 302
     entry = first.timeline.get(kind="patient_message")
@@ -621,7 +527,12 @@ def test_patient_reply_with_a_bad_file_is_refused_and_nothing_stored(client, two
     first, first_link, _second, _ = two_inquiries
     before = stored_files(settings)
     response = client.post(
-        path_of(first_link), {"message": "see file", "attachments": [upload("x.png", b"GIF89a....")]}
+        path_of(first_link),
+        {
+            "message": "see file",
+            "attachments": [upload("x.png", b"GIF89a....")],
+            "submission_key": uuid.uuid4(),
+        },
     )
     assert response.status_code == 400
     assert not first.timeline.filter(kind="patient_message").exists()
@@ -677,7 +588,14 @@ def test_attachments_are_unreachable_without_permission(client, demo, coordinato
 
 def test_patient_downloads_only_their_own_files(client, two_inquiries):
     first, first_link, second, second_link = two_inquiries
-    client.post(path_of(second_link), {"message": "file", "attachments": [upload("second.pdf", pdf_bytes())]})
+    client.post(
+        path_of(second_link),
+        {
+            "message": "file",
+            "attachments": [upload("second.pdf", pdf_bytes())],
+            "submission_key": uuid.uuid4(),
+        },
+    )
     attachment = second.attachments.get()
     first_token = first_link.rstrip("/").rsplit("/", 1)[1]
     assert (
@@ -771,28 +689,6 @@ def test_a_request_body_over_the_limit_is_refused_before_it_is_read(client, demo
     assert tr("vi", "Your files are too large") in html
     assert tr("vi", "Your files are too large") != "Your files are too large"
     assert Inquiry.objects.count() == 0
-
-
-@pytest.fixture
-def redis_cache(settings):
-    """The production cache: a real Redis server (database 15, emptied before and after)."""
-    import os
-
-    import redis
-
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        if os.environ.get("REQUIRE_REDIS"):
-            raise
-        pytest.skip("no Redis server")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_rate_limit_counts_in_redis_across_clients(demo, settings, redis_cache):

@@ -1,15 +1,16 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from inquiries.models import Attachment, Inquiry
-from inquiries.services import inquiry_anonymise
+from inquiries.models import Attachment, HeldUpload, Inquiry
+from inquiries.services import inquiry_anonymise, uploads_purge_expired
 from inquiries.uploads import sweep_orphans
 
 
 class Command(BaseCommand):
     help = (
         "Erase personal and medical data from inquiries closed longer than the retention period, "
-        "and delete upload files that no inquiry refers to. Run it daily."
+        "delete expired files held from failed form submissions, and delete upload files that "
+        "nothing refers to. Run it daily."
     )
 
     def add_arguments(self, parser):
@@ -30,5 +31,11 @@ class Command(BaseCommand):
         for inquiry in due.iterator():
             inquiry_anonymise(inquiry=inquiry)
             erased += 1
+        held = uploads_purge_expired()
         orphans = sweep_orphans(Attachment.objects.values_list("file", flat=True))
-        self.stdout.write(self.style.SUCCESS(f"Erased {erased} inquiries; removed {orphans} orphaned files."))
+        orphans += sweep_orphans(HeldUpload.objects.values_list("file", flat=True), folder="held")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Erased {erased} inquiries; removed {held} expired held files and {orphans} orphaned files."
+            )
+        )

@@ -1,0 +1,489 @@
+"""The consultation request path under attack and under faults, and the patient-coordinator loop."""
+
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+import uuid
+import zlib
+from html import unescape
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone, translation
+
+from inquiries.models import (
+    EmailStatus,
+    HeldUpload,
+    Inquiry,
+    InquiryStatus,
+    NoticeLink,
+    OutgoingEmail,
+)
+from inquiries.services import inquiry_anonymise, inquiry_respond, inquiry_transition
+from tests.support.patients import (
+    follow_up_url_from,
+    path_of,
+    pdf_bytes,
+    png_bytes,
+    stored_files,
+    submit,
+    tr,
+    upload,
+    valid_data,
+)
+
+pytestmark = pytest.mark.django_db
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def png_claiming(width, height):
+    """A small PNG file whose header claims the given size (its pixel data is a few bytes)."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- images that would exhaust the server ---------------------------------------------------------
+
+TOO_MANY_PIXELS = "“%(name)s” is too large an image: at most %(megapixels)d megapixels are accepted."
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(100_000, 100_000), (7712, 7712)],  # Pillow's own bomb guard; 59.5 Mpx that Pillow would decode
+    ids=["10-gigapixel header", "59.5-megapixel image"],
+)
+def test_an_image_with_too_many_pixels_is_refused_before_it_is_decoded(client, demo, settings, width, height):
+    response = submit(client, "ru", files=[upload("scan.png", png_claiming(width, height))])
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    # "Too large", not "could not be read": the size was read from the header, no pixel decoded.
+    assert tr("ru", TOO_MANY_PIXELS, name="scan.png", megapixels=20) in html
+    assert Inquiry.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+# --- the request body limit runs before anything reads the body -----------------------------------
+
+
+class UnreadableBody:
+    def read(self, *args):
+        raise AssertionError("the request body was read")
+
+    readline = read
+
+
+def test_an_oversized_body_is_refused_before_csrf_checking_reads_it(demo, settings):
+    settings.MAX_REQUEST_BODY_BYTES = 1000
+    response = Client(enforce_csrf_checks=True).generic(
+        "POST",
+        "/vi/inquiries/new/",
+        content_type="multipart/form-data; boundary=xyz",
+        CONTENT_LENGTH="5000000",
+        **{"wsgi.input": UnreadableBody()},
+    )
+    assert response.status_code == 413
+    html = unescape(response.content.decode())
+    assert tr("vi", "Your files are too large") in html
+    assert tr("vi", "Your files are too large") != "Your files are too large"
+    assert response["Connection"] == "close"
+    assert Inquiry.objects.count() == 0
+
+
+# --- text that would become someone else's email --------------------------------------------------
+
+
+def test_patient_typed_text_stays_out_of_the_first_email(client, demo):
+    assert submit(client, full_name="Aigerim Bekova", email="target@example.com").status_code == 302
+    [confirmation] = [email for email in mail.outbox if email.to == ["target@example.com"]]
+    assert "Aigerim" not in confirmation.body
+    assert "Aigerim" not in confirmation.subject
+    with translation.override("ru"):
+        assert confirmation.body.startswith(translation.gettext("Hello,"))
+
+
+@pytest.mark.parametrize(
+    "value", ["Ann\r\nBcc: victim@example.com", "Ann\u2028Verify now", "Ann\u202ereversed", "Ann\x00"]
+)
+def test_control_characters_in_a_single_line_field_are_refused(client, demo, value):
+    response = submit(client, "ar", full_name=value)
+    assert response.status_code == 400
+    message = "Write this on a single line, without line breaks or special control characters."
+    assert tr("ar", message) != message
+    assert tr("ar", message) in unescape(response.content.decode())
+    assert Inquiry.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_line_breaks_are_fine_in_the_message_and_joiners_in_a_name(client, demo):
+    name = "می\u200cخواهم"  # Persian, with a zero-width non-joiner that the spelling needs
+    assert submit(client, full_name=name, message="Line one\r\nLine two\tindented").status_code == 302
+    inquiry = Inquiry.objects.get()
+    assert inquiry.full_name == name
+    assert "Line two" in inquiry.message
+
+
+# --- phone numbers read in the patient's country --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("country", "typed", "stored"),
+    [
+        ("RU", "8 912 345 67 89", "+79123456789"),
+        ("KR", "010-1234-5678", "+821012345678"),
+        ("MN", "8811 2345", "+97688112345"),
+        ("RU", "+82 10 1234 5678", "+821012345678"),  # an international number is taken as it is
+    ],
+)
+def test_a_local_phone_number_is_read_in_the_chosen_country(client, demo, country, typed, stored):
+    assert submit(client, phone=typed, country=country).status_code == 302
+    assert str(Inquiry.objects.get().phone) == stored
+
+
+def test_a_number_that_is_not_valid_in_the_chosen_country_is_refused_in_the_page_language(client, demo):
+    response = submit(client, "ar", phone="010-1234-5678", country="RU")
+    assert response.status_code == 400
+    message = (
+        "Enter a valid phone number: with the country code (+…), "
+        "or a local number from the country of residence you chose."
+    )
+    assert tr("ar", message) in unescape(response.content.decode())
+    assert Inquiry.objects.count() == 0
+
+
+# --- rate limits count what is stored --------------------------------------------------------------
+
+
+def test_refused_posts_do_not_use_up_the_limit_on_stored_requests(client, demo, settings):
+    settings.INQUIRY_RATE_PER_IP = "2/h"
+    for _ in range(6):  # a family fighting with the phone field
+        assert submit(client, phone="12").status_code == 400
+    assert submit(client, email="one@example.com").status_code == 302
+    assert submit(client, email="two@example.com").status_code == 302
+    limited = submit(client, email="three@example.com")
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) >= 1
+    assert Inquiry.objects.count() == 2
+
+
+def test_a_ceiling_on_raw_posts_stops_floods(client, demo, settings):
+    settings.INQUIRY_POST_CEILING_PER_IP = "3/h"
+    for _ in range(3):
+        assert submit(client, phone="12").status_code == 400
+    flood = submit(client)
+    assert flood.status_code == 429
+    assert Inquiry.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "same_mailbox",
+    ["aigerim.b+clinics@example.com", "AIGERIM.B@EXAMPLE.COM", "aigerim.b@ＥＸＡＭＰＬＥ.com"],
+)
+def test_the_email_limit_counts_one_mailbox_however_it_is_written(demo, settings, same_mailbox):
+    settings.INQUIRY_RATE_PER_EMAIL = "1/h"
+    assert submit(Client(), email="aigerim.b@example.com").status_code == 302
+    assert submit(Client(), email=same_mailbox).status_code == 429
+    assert submit(Client(), email="someone.else@example.com").status_code == 302
+
+
+# --- the client address behind a proxy -------------------------------------------------------------
+
+
+def test_a_request_without_the_proxy_header_is_counted_under_its_connection_address(client, demo, settings):
+    settings.CLIENT_IP_META_KEY = "HTTP_X_REAL_IP"
+    settings.INQUIRY_RATE_PER_IP = "1/h"
+    assert submit(client, email="a@example.com").status_code == 302  # no header: no 500
+    assert submit(client, email="b@example.com").status_code == 429  # same connection address
+    proxied = Client(HTTP_X_REAL_IP="203.0.113.7")
+    assert submit(proxied, email="c@example.com").status_code == 302
+    assert submit(proxied, email="d@example.com").status_code == 429
+    not_an_address = Client(HTTP_X_REAL_IP="evil, 198.51.100.1")
+    assert submit(not_an_address, email="e@example.com").status_code == 429  # counted as REMOTE_ADDR
+
+
+# --- Redis gone ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_redis(tmp_path, settings):
+    """A Redis server of this test's own, on a free port, that the test may stop."""
+    server = shutil.which("redis-server")
+    if server is None:
+        if os.environ.get("REQUIRE_REDIS"):
+            raise RuntimeError("redis-server is required for the Redis fault tests")
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    from clinic_portal.cache import RedisWithLocalFallbackCache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "clinic_portal.cache.RedisWithLocalFallbackCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    yield process
+    process.kill()
+    process.wait()
+    RedisWithLocalFallbackCache._redis_down_until = 0.0
+
+
+def test_with_redis_gone_the_forms_keep_working_with_limits_and_healthz_says_so(
+    client, demo, settings, own_redis
+):
+    settings.INQUIRY_RATE_PER_IP = "2/h"
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert submit(client, email="before@example.com").status_code == 302
+
+    own_redis.terminate()
+    own_redis.wait()
+
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "degraded", "database": "ok", "cache": "unavailable"}
+    assert submit(client, email="during-1@example.com").status_code == 302
+    assert submit(client, email="during-2@example.com").status_code == 302
+    assert submit(client, email="during-3@example.com").status_code == 429  # counted in the process
+    assert client.post("/en/inquiries/lost-link/", {"email": "before@example.com"}).status_code == 200
+    assert Inquiry.objects.count() == 3
+
+
+# --- production defaults ---------------------------------------------------------------------------
+
+
+def run_settings(code, **environment):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "SECRET_KEY", "SITE_URL", "DJANGO_SETTINGS_MODULE", "ADMINS"}
+    }
+    env.update(environment, DJANGO_SETTINGS_MODULE="clinic_portal.settings")
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_debug_is_off_unless_turned_on_and_then_a_secret_key_is_required():
+    read_debug = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    without_key = run_settings(read_debug)
+    assert without_key.returncode != 0
+    assert "SECRET_KEY must be set" in without_key.stderr
+    assert run_settings(read_debug, SECRET_KEY="x" * 50).stdout.strip() == "False"
+    assert run_settings(read_debug, DEBUG="1").stdout.strip() == "True"
+
+
+def test_without_site_url_a_production_configuration_fails_its_system_check():
+    check = "import sys; from django.core.management import execute_from_command_line as run; run(sys.argv)"
+    missing = run_settings(check.replace("sys.argv", "['manage.py', 'check']"), SECRET_KEY="x" * 50)
+    assert missing.returncode != 0
+    assert "clinic_portal.E001" in missing.stderr
+    configured = run_settings(
+        check.replace("sys.argv", "['manage.py', 'check']"),
+        SECRET_KEY="x" * 50,
+        SITE_URL="https://clinicportal.example",
+    )
+    assert configured.returncode == 0, configured.stderr
+
+
+def test_every_page_sends_a_permissions_policy(client):
+    policy = client.get("/en/")["Permissions-Policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+        assert feature in policy
+
+
+@pytest.mark.urls("tests.support.urls_error")
+def test_a_server_error_is_mailed_to_the_admins(settings):
+    settings.ADMINS = [("ops@clinicportal.example", "ops@clinicportal.example")]
+    response = Client(raise_request_exception=False).get("/en/broken/")
+    assert response.status_code == 500
+    assert "It has been recorded for our technical team." in response.content.decode()
+    [report] = mail.outbox
+    assert report.to == ["ops@clinicportal.example"]
+    assert "RuntimeError" in report.body
+
+
+# --- the 404 page never links to another host ------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["//evil.example/x", "/en//evil.example/x", "/ko/no-such-page/"])
+def test_the_language_switcher_of_a_missing_page_links_only_to_our_home_pages(client, path):
+    response = client.generic("GET", "/", PATH_INFO=path)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "evil.example" not in html
+    assert 'href="/ko/" hreflang="ko"' in html
+    assert 'href="/ar/" hreflang="ar"' in html
+
+
+# --- files kept after a validation error -----------------------------------------------------------
+
+
+def test_valid_files_are_kept_after_an_error_and_sent_with_the_corrected_form(
+    client, demo, settings, django_capture_on_commit_callbacks
+):
+    key = str(uuid.uuid4())
+    first_try = submit(
+        client,
+        "ru",
+        files=[
+            upload("mri.pdf", pdf_bytes()),
+            upload("scan.png", png_bytes()),
+            upload("bad.png", b"GIF89a.."),
+        ],
+        phone="12",
+        submission_key=key,
+    )
+    assert first_try.status_code == 400
+    html = unescape(first_try.content.decode())
+    assert "mri.pdf" in html and "scan.png" in html
+    assert tr("ru", "These files from your last try are kept and will be sent with this form:") in html
+    held = {item.original_name: item for item in HeldUpload.objects.all()}
+    assert set(held) == {"mri.pdf", "scan.png"}  # the invalid one is reported, not kept
+
+    # Another form (another submission key) sees none of them.
+    assert "mri.pdf" not in unescape(submit(client, phone="12").content.decode())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second_try = client.post(
+            "/ru/inquiries/new/",
+            valid_data(submission_key=key, remove_held=[str(held["scan.png"].pk)]),
+        )
+    assert second_try.status_code == 302
+    inquiry = Inquiry.objects.get()
+    assert [attachment.original_name for attachment in inquiry.attachments.all()] == ["mri.pdf"]
+    assert HeldUpload.objects.count() == 0
+    assert [path.parent.parent.name for path in stored_files(settings)] == ["inquiries"]
+
+
+def test_kept_files_count_toward_the_limit_of_five(client, demo):
+    key = str(uuid.uuid4())
+    submit(client, files=[upload(f"r{n}.pdf", pdf_bytes()) for n in range(4)], phone="12", submission_key=key)
+    assert HeldUpload.objects.count() == 4
+    response = submit(client, files=[upload(f"s{n}.pdf", pdf_bytes()) for n in range(2)], submission_key=key)
+    assert response.status_code == 400
+    assert "You can attach at most 5 files." in unescape(response.content.decode())
+    assert Inquiry.objects.count() == 0
+
+
+def test_held_files_expire(client, demo, settings, django_capture_on_commit_callbacks):
+    submit(client, files=[upload("mri.pdf", pdf_bytes())], phone="12")
+    HeldUpload.objects.update(created_at=timezone.now() - timezone.timedelta(hours=25))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_inquiries", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert HeldUpload.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_a_reply_keeps_its_files_after_an_error(client, two_inquiries):
+    first, first_link, *_ = two_inquiries
+    key = str(uuid.uuid4())
+    refused = client.post(
+        path_of(first_link),
+        {"message": "", "attachments": [upload("new-mri.pdf", pdf_bytes())], "submission_key": key},
+    )
+    assert refused.status_code == 400
+    assert "new-mri.pdf" in unescape(refused.content.decode())
+    accepted = client.post(path_of(first_link), {"message": "Here is the new MRI", "submission_key": key})
+    assert accepted.status_code == 302
+    entry = first.timeline.get(kind="patient_message")
+    assert [attachment.original_name for attachment in entry.attachments.all()] == ["new-mri.pdf"]
+
+
+# --- notices bring the patient to the conversation -------------------------------------------------
+
+
+def test_a_notice_email_opens_the_conversation_in_one_click(client, two_inquiries, coordinator):
+    first, *_ = two_inquiries
+    inquiry_respond(inquiry=first, by=coordinator, message="Dr. Kim can see you in March.", to="in_review")
+    [notice] = mail.outbox
+    assert notice.to == ["first@example.com"]
+    assert "Dr. Kim" not in notice.body  # the message stays behind the link
+    assert first.full_name not in notice.body
+    page = client.get(path_of(follow_up_url_from(notice)))
+    assert page.status_code == 200
+    assert "Dr. Kim can see you in March." in unescape(page.content.decode())
+    assert NoticeLink.objects.get().token_hash not in notice.body  # only the hash is stored
+
+
+def test_a_notice_link_expires_and_a_new_follow_up_link_replaces_it(client, two_inquiries, coordinator):
+    first, *_ = two_inquiries
+    inquiry_respond(inquiry=first, by=coordinator, message="News", to="in_review")
+    link = path_of(follow_up_url_from(mail.outbox[0]))
+    NoticeLink.objects.update(expires_at=timezone.now() - timezone.timedelta(seconds=1))
+    assert client.get(link).status_code == 404
+
+    inquiry_respond(inquiry=first, by=coordinator, message="More news")
+    fresh = path_of(follow_up_url_from(mail.outbox[1]))
+    assert client.get(fresh).status_code == 200
+    client.post("/en/inquiries/lost-link/", {"email": "first@example.com"})
+    assert client.get(fresh).status_code == 404  # "earlier links no longer work"
+
+
+def test_asking_the_patient_for_something_always_tells_them(client, two_inquiries, coordinator):
+    first, *_ = two_inquiries
+    inquiry_transition(inquiry=first, to=InquiryStatus.IN_REVIEW, by=coordinator)
+    assert mail.outbox == []  # a plain move into review is not news that needs an email
+    inquiry_respond(
+        inquiry=first,
+        by=coordinator,
+        message="Ask for the 2024 MRI",
+        public=False,
+        to=InquiryStatus.WAITING_FOR_PATIENT,
+    )
+    [notice] = mail.outbox
+    with translation.override("ru"):
+        assert (
+            translation.gettext(
+                "We need more information from you. Please read our last message and reply below."
+            )
+            in notice.body
+        )
+    assert "2024 MRI" not in notice.body
+    assert client.get(path_of(follow_up_url_from(notice))).status_code == 200
+
+
+# --- erasure ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erasure_cancels_emails_that_have_not_gone_out(client, demo, settings, coordinator):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    assert submit(client).status_code == 302
+    inquiry = Inquiry.objects.get()
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {EmailStatus.PENDING}
+    inquiry_anonymise(inquiry=inquiry, by=coordinator)
+    call_command("db_worker", batch=True, startup_delay=False, interval=0, verbosity=0)
+    assert mail.outbox == []
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {EmailStatus.CANCELLED}
