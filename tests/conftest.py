@@ -1,5 +1,12 @@
+import os
+
 import pytest
 from django.utils import translation
+
+from tests.support.browser import CHROMIUM
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls from tests are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +93,36 @@ def coordinator(db):
         Permission.objects.get(codename="change_inquiry"),
     )
     return user
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    }
+
+
+@pytest.fixture
+def demo_site(live_server):
+    """The live server with the demo content (for browser tests, which need committed data)."""
+    from clinics.demo.loader import load as load_clinics
+    from conditions.demo.loader import load as load_conditions
+
+    load_conditions()
+    load_clinics()
+    return live_server
+
+
+@pytest.fixture
+def console_errors(page):
+    """Errors the page logs in the browser console (a CSP violation, a failed asset)."""
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return errors

@@ -1,51 +1,8 @@
 """End-to-end checks in a real Chromium (Debian's package, driven by Playwright)."""
 
-import os
-import shutil
+from tests.support.browser import browser_marks
 
-import pytest
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("REQUIRE_BROWSER"):
-        raise RuntimeError("Chromium is required for the browser tests (apt-get install chromium)")
-    pytestmark.append(pytest.mark.skip(reason="Chromium is not installed"))
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-        ],
-    }
-
-
-@pytest.fixture
-def demo_site(live_server):
-    from clinics.demo.loader import load as load_clinics
-    from conditions.demo.loader import load as load_conditions
-
-    load_conditions()
-    load_clinics()
-    return live_server
-
-
-@pytest.fixture
-def console_errors(page):
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    return errors
+pytestmark = browser_marks()
 
 
 def test_language_switcher_keeps_the_page_and_arabic_mirrors(page, demo_site, console_errors):

@@ -681,16 +681,6 @@ def test_inquiry_urls_never_use_sequential_numbers(client, demo):
     assert re.search(r"/thanks/CP-[0-9A-Z]{4}-[0-9A-Z]{4}/$", response["Location"])
 
 
-def test_a_request_body_over_the_limit_is_refused_before_it_is_read(client, demo, settings):
-    settings.MAX_REQUEST_BODY_BYTES = 1000
-    response = submit(client, "vi", files=[upload("a.pdf", pdf_bytes(padding=5000))])
-    assert response.status_code == 413
-    html = unescape(response.content.decode())
-    assert tr("vi", "Your files are too large") in html
-    assert tr("vi", "Your files are too large") != "Your files are too large"
-    assert Inquiry.objects.count() == 0
-
-
 def test_rate_limit_counts_in_redis_across_clients(demo, settings, redis_cache):
     settings.INQUIRY_RATE_PER_IP = "2/m"
     assert submit(Client(), email="a@example.com").status_code == 302
