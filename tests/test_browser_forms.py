@@ -206,3 +206,28 @@ def test_the_link_in_a_notice_email_opens_the_conversation(page, patient_case, d
     page.locator(".timeline", has_text="Отправляю завтра.").wait_for()
     inquiry.refresh_from_db()
     assert inquiry.status == InquiryStatus.IN_REVIEW
+
+
+def test_coordinator_answers_in_the_admin_after_a_validation_error(page, patient_case, demo_site):
+    from django.contrib.auth import get_user_model
+
+    inquiry, _link = patient_case
+    get_user_model().objects.create_superuser("lead", "lead@example.com", "a-long-admin-password")
+    page.goto(f"{demo_site.url}/admin/login/")
+    page.fill("#id_username", "lead")
+    page.fill("#id_password", "a-long-admin-password")
+    page.click("input[type=submit]")
+    page.goto(f"{demo_site.url}/admin/inquiries/inquiry/{inquiry.pk}/change/")
+    page.click("text=Respond or change status")
+
+    page.click("input[type=submit]")  # neither a message nor a new status
+    page.locator(".errorlist", has_text="Write a message or choose a new status.").wait_for()
+
+    page.select_option("[name=status]", InquiryStatus.IN_REVIEW)
+    page.fill("[name=message]", "Мы читаем ваше заключение МРТ.")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**/admin/inquiries/inquiry/{inquiry.pk}/change/")
+    inquiry.refresh_from_db()
+    assert inquiry.status == InquiryStatus.IN_REVIEW
+    [notice] = [email for email in mail.outbox if email.to == ["patient@example.com"]]
+    assert "МРТ" not in notice.body
