@@ -21,7 +21,5 @@ class RequestBodyLimitMiddleware:
             return self.get_response(request)
         language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
         with translation.override(language):
-            response = render(request, "request_too_large.html", status=413)
-        # The unread body would otherwise be taken for the next request on this connection.
-        response["Connection"] = "close"
-        return response
+            # The web server closes the connection: the unread body must not become the next request.
+            return render(request, "request_too_large.html", status=413)

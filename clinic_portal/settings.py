@@ -277,6 +277,7 @@ INQUIRY_RETENTION_DAYS = env.int("INQUIRY_RETENTION_DAYS", default=365)
 NOTICE_LINK_DAYS = env.int("NOTICE_LINK_DAYS", default=14)
 # Valid files of a request that failed validation are held this long for the corrected resubmission.
 HELD_UPLOAD_HOURS = env.int("HELD_UPLOAD_HOURS", default=24)
+HELD_FILES_PER_IP = env.str("HELD_FILES_PER_IP", default="30/h")
 # Behind a proxy, the request header that carries the client address for rate limits (e.g.
 # HTTP_X_REAL_IP). The proxy must overwrite that header, and be the only way in: see the README.
 CLIENT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")

@@ -117,7 +117,6 @@ class HeldUploadsForm(forms.Form):
     """
 
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
-    remove_held = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,11 +132,14 @@ class HeldUploadsForm(forms.Form):
                 key = None
             if key:
                 self.held = list(HeldUpload.objects.unexpired().filter(submission_key=key))
-        self.fields["remove_held"].choices = [(str(held.pk), held.original_name) for held in self.held]
+
+    def _posted(self, name):
+        # Lists of ids the page posts back; unknown ids (expired, already removed) are ignored.
+        return set(self.data.getlist(name)) if self.is_bound and hasattr(self.data, "getlist") else set()
 
     @property
     def kept_held(self):
-        removed = set(self.data.getlist("remove_held")) if self.is_bound else set()
+        removed = self._posted("remove_held")
         return [held for held in self.held if str(held.pk) not in removed]
 
     @property
@@ -153,6 +155,17 @@ class HeldUploadsForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        expired = self._posted("held") - self._posted("remove_held") - {str(held.pk) for held in self.held}
+        if expired:
+            self.add_error(
+                "attachments",
+                ngettext(
+                    "%(count)d file from your last try is no longer kept. Please attach it again.",
+                    "%(count)d files from your last try are no longer kept. Please attach them again.",
+                    len(expired),
+                )
+                % {"count": len(expired)},
+            )
         new = cleaned.get("attachments") or []
         if len(self.kept_held) + len(new) > MAX_ATTACHMENTS:
             self.add_error(

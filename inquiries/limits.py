@@ -95,5 +95,6 @@ def post_ceiling(group, rate_setting="INQUIRY_POST_CEILING_PER_IP"):
 INQUIRIES_PER_ADDRESS = Limit("inquiry-ip", "INQUIRY_RATE_PER_IP")
 INQUIRIES_PER_MAILBOX = Limit("inquiry-email", "INQUIRY_RATE_PER_EMAIL", key=posted_email)
 REPLIES_PER_ADDRESS = Limit("follow-up-reply", "INQUIRY_RATE_PER_IP")
+HELD_FILES_PER_ADDRESS = Limit("held-files-ip", "HELD_FILES_PER_IP")
 LINK_EMAILS_PER_ADDRESS = Limit("lost-link-ip", "LOST_LINK_RATE")
 LINK_EMAILS_PER_MAILBOX = Limit("lost-link-email", "LOST_LINK_RATE", key=posted_email)

@@ -286,6 +286,8 @@ class TimelineEntry(models.Model):
     body = models.TextField(_("text"), blank=True)
     old_status = models.CharField(max_length=24, choices=InquiryStatus.choices, blank=True)
     new_status = models.CharField(max_length=24, choices=InquiryStatus.choices, blank=True)
+    # The reply form's key: the same reply sent twice is stored once.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TimelineEntryQuerySet.as_manager()

@@ -100,9 +100,11 @@ def _save_attachments(*, inquiry, uploads, timeline_entry, written):
         attachment.save()
 
 
-def inquiry_create(*, data, clinics, uploads, submission_key, consent_text):
+def inquiry_create(*, data, clinics, uploads, submission_key, consent_text, held=()):
     """Store a patient's request with its files and queue the emails. Returns (inquiry, follow-up token).
 
+    ``held`` are files kept from an earlier, refused try of the same form; they are read only once the
+    request's row (unique by submission key) exists, so a concurrent duplicate fails before that.
     A failure anywhere (database, disk) rolls back the rows and deletes the files already written.
     """
     with _files_removed_on_failure() as written, transaction.atomic():
@@ -119,7 +121,9 @@ def inquiry_create(*, data, clinics, uploads, submission_key, consent_text):
         entry = TimelineEntry.objects.create(
             inquiry=inquiry, kind=TimelineKind.CREATED, is_public=True, new_status=InquiryStatus.RECEIVED
         )
+        uploads = [*uploads_release(held), *uploads]
         _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
+        uploads_discard(held)
         _send_link_to_patient(inquiry=inquiry, token=token, kind=EmailKind.PATIENT_CONFIRMATION)
         _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_NEW)
     return inquiry, token
@@ -155,10 +159,10 @@ def uploads_release(held):
 
 
 def uploads_discard(held):
-    """Forget held files: the rows now, the files once the transaction has committed."""
+    """Forget held files: the rows now, the files (and their emptied folder) once committed."""
     paths = [item.file.name for item in held]
     HeldUpload.objects.filter(pk__in=[item.pk for item in held]).delete()
-    transaction.on_commit(lambda: delete_files(paths))
+    transaction.on_commit(lambda: delete_files(paths, remove_empty_folders=True))
 
 
 def uploads_purge_expired(now=None):
@@ -168,12 +172,21 @@ def uploads_purge_expired(now=None):
     return len(expired)
 
 
-def inquiry_add_patient_reply(*, inquiry, message, uploads):
+def inquiry_add_patient_reply(*, inquiry, message, uploads, submission_key=None, held=()):
+    """The patient's reply. The same form sent twice (same submission key) is stored once."""
+    if submission_key and (existing := TimelineEntry.objects.filter(submission_key=submission_key).first()):
+        return existing
     with _files_removed_on_failure() as written, transaction.atomic():
         entry = TimelineEntry.objects.create(
-            inquiry=inquiry, kind=TimelineKind.PATIENT_MESSAGE, is_public=True, body=message
+            inquiry=inquiry,
+            kind=TimelineKind.PATIENT_MESSAGE,
+            is_public=True,
+            body=message,
+            submission_key=submission_key,
         )
+        uploads = [*uploads_release(held), *uploads]
         _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
+        uploads_discard(held)
         if inquiry.status == InquiryStatus.WAITING_FOR_PATIENT:
             inquiry_transition(inquiry=inquiry, to=InquiryStatus.IN_REVIEW, by=None)
         _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_REPLY)

@@ -5,6 +5,7 @@ re-encoded, which drops EXIF (location) data and anything appended after the ima
 written under a temporary name and moved into place, so a failed write leaves no partial file.
 """
 
+import contextlib
 import hashlib
 import io
 import os
@@ -145,9 +146,13 @@ def store_file(relative_path, data):
     return relative_path
 
 
-def delete_files(relative_paths):
+def delete_files(relative_paths, *, remove_empty_folders=False):
     for relative_path in relative_paths:
-        Path(default_storage.path(relative_path)).unlink(missing_ok=True)
+        path = Path(default_storage.path(relative_path))
+        path.unlink(missing_ok=True)
+        if remove_empty_folders:
+            with contextlib.suppress(OSError):  # not empty, or already gone
+                path.parent.rmdir()
 
 
 def sweep_orphans(known_paths, *, folder="inquiries", older_than_seconds=3600, now=None):

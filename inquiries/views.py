@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinics.models import Clinic
@@ -15,6 +16,7 @@ from conditions.models import Condition
 from inquiries import limits
 from inquiries.forms import CONSENT_HEALTH_DATA, DeletionRequestForm, InquiryForm, LostLinkForm, ReplyForm
 from inquiries.limits import (
+    HELD_FILES_PER_ADDRESS,
     INQUIRIES_PER_ADDRESS,
     INQUIRIES_PER_MAILBOX,
     LINK_EMAILS_PER_ADDRESS,
@@ -30,7 +32,6 @@ from inquiries.services import (
     inquiry_resend_follow_up_links,
     uploads_discard,
     uploads_hold,
-    uploads_release,
 )
 from inquiries.uploads import MAX_ATTACHMENTS
 
@@ -81,7 +82,7 @@ def _submit(request):
     if form.is_spam:
         return render(request, "inquiries/inquiry_thanks.html", {"inquiry": None})
     if not form.is_valid():
-        _hold_accepted_uploads(form)
+        _hold_accepted_uploads(request, form)
         return render(request, "inquiries/inquiry_form.html", {"form": form}, status=400)
 
     submission_key = form.cleaned_data["submission_key"]
@@ -92,11 +93,12 @@ def _submit(request):
                 inquiry, _token = inquiry_create(
                     data=form.inquiry_data(),
                     clinics=form.cleaned_data["preferred_clinics"],
-                    uploads=[*uploads_release(form.kept_held), *form.cleaned_data["attachments"]],
+                    uploads=form.cleaned_data["attachments"],
+                    held=form.kept_held,
                     submission_key=submission_key,
                     consent_text=str(CONSENT_HEALTH_DATA),
                 )
-                uploads_discard(form.held)
+                uploads_discard(form.removed_held)
         except IntegrityError:
             # The same form sent twice at once: the first one won.
             inquiry = get_object_or_404(Inquiry, submission_key=submission_key)
@@ -108,16 +110,25 @@ def _submit(request):
     return redirect("inquiries:thanks", reference=inquiry.reference)
 
 
-def _hold_accepted_uploads(form):
+def _hold_accepted_uploads(request, form):
     """After a validation error: forget the files the patient removed, hold the valid new ones, so that
-    the page shows them (by name and size) and the corrected resubmission sends them."""
+    the page shows them (by name and size) and the corrected resubmission sends them.
+
+    Nothing new is held when the files are too many (the patient chooses again), or when this address
+    has had many files held lately (refused forms must not fill the disk).
+    """
     key = form.cleaned_data.get("submission_key")
     if not key:
         return
     with transaction.atomic():
         uploads_discard(form.removed_held)
-    room = max(MAX_ATTACHMENTS - len(form.kept_held), 0)
-    uploads_hold(submission_key=key, uploads=form.accepted_new_uploads()[:room])
+    new = form.accepted_new_uploads()
+    if new and len(form.kept_held) + len(new) <= MAX_ATTACHMENTS:
+        if limits.first_reached(request, HELD_FILES_PER_ADDRESS):
+            form.add_error("attachments", gettext("Please attach your files again when you send the form."))
+        else:
+            uploads_hold(submission_key=key, uploads=new)
+            limits.count(request, *[HELD_FILES_PER_ADDRESS] * len(new))
     form.reload_held()
 
 
@@ -149,16 +160,22 @@ def follow_up(request, reference, token):
         return limits.too_many_requests(request, retry_after)
     reply_form = ReplyForm(request.POST, request.FILES)
     if not reply_form.is_valid():
-        _hold_accepted_uploads(reply_form)
+        _hold_accepted_uploads(request, reply_form)
         return _render_follow_up(request, inquiry, token, reply_form=reply_form, status=400)
-    with transaction.atomic():
-        inquiry_add_patient_reply(
-            inquiry=inquiry,
-            message=reply_form.cleaned_data["message"],
-            uploads=[*uploads_release(reply_form.kept_held), *reply_form.cleaned_data["attachments"]],
-        )
-        uploads_discard(reply_form.held)
-    limits.count(request, REPLIES_PER_ADDRESS)
+    try:
+        with transaction.atomic():
+            inquiry_add_patient_reply(
+                inquiry=inquiry,
+                message=reply_form.cleaned_data["message"],
+                uploads=reply_form.cleaned_data["attachments"],
+                held=reply_form.kept_held,
+                submission_key=reply_form.cleaned_data["submission_key"],
+            )
+            uploads_discard(reply_form.removed_held)
+    except IntegrityError:
+        pass  # the same reply sent twice at once: the first one was stored
+    else:
+        limits.count(request, REPLIES_PER_ADDRESS)
     return redirect(request.path + "#timeline")
 
 

@@ -108,7 +108,6 @@ def test_an_oversized_body_is_refused_before_csrf_checking_reads_it(demo, settin
     html = unescape(response.content.decode())
     assert tr("vi", "Your files are too large") in html
     assert tr("vi", "Your files are too large") != "Your files are too large"
-    assert response["Connection"] == "close"
     assert Inquiry.objects.count() == 0
 
 
@@ -487,3 +486,52 @@ def test_erasure_cancels_emails_that_have_not_gone_out(client, demo, settings, c
     call_command("db_worker", batch=True, startup_delay=False, interval=0, verbosity=0)
     assert mail.outbox == []
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {EmailStatus.CANCELLED}
+
+
+def test_a_kept_file_that_expired_is_reported_never_silently_dropped(client, demo):
+    key = str(uuid.uuid4())
+    submit(client, files=[upload("mri.pdf", pdf_bytes())], phone="12", submission_key=key)
+    held = HeldUpload.objects.get()
+    HeldUpload.objects.update(created_at=timezone.now() - timezone.timedelta(hours=25))
+    response = client.post(
+        "/en/inquiries/new/",
+        valid_data(submission_key=key, held=[str(held.pk)], remove_held=[str(uuid.uuid4())]),
+    )
+    assert response.status_code == 400
+    assert "1 file from your last try is no longer kept. Please attach it again." in unescape(
+        response.content.decode()
+    )
+    assert Inquiry.objects.count() == 0
+
+
+def test_a_forged_or_stale_remove_box_is_ignored(client, demo):
+    response = client.post("/en/inquiries/new/", valid_data(remove_held=["not-an-id", str(uuid.uuid4())]))
+    assert response.status_code == 302
+
+
+def test_too_many_files_hold_nothing_new(client, demo):
+    key = str(uuid.uuid4())
+    submit(client, files=[upload(f"r{n}.pdf", pdf_bytes()) for n in range(3)], phone="12", submission_key=key)
+    submit(client, files=[upload(f"s{n}.pdf", pdf_bytes()) for n in range(3)], phone="12", submission_key=key)
+    assert sorted(HeldUpload.objects.values_list("original_name", flat=True)) == [
+        "r0.pdf",
+        "r1.pdf",
+        "r2.pdf",
+    ]
+
+
+def test_refused_forms_cannot_fill_the_disk(client, demo, settings):
+    settings.HELD_FILES_PER_IP = "3/h"
+    submit(client, files=[upload(f"r{n}.pdf", pdf_bytes()) for n in range(3)], phone="12")
+    response = submit(client, files=[upload("more.pdf", pdf_bytes())], phone="12")
+    assert response.status_code == 400
+    assert "Please attach your files again when you send the form." in unescape(response.content.decode())
+    assert HeldUpload.objects.count() == 3
+
+
+def test_the_same_reply_sent_twice_is_stored_once(client, two_inquiries):
+    first, first_link, *_ = two_inquiries
+    reply = {"message": "Sent twice", "submission_key": str(uuid.uuid4())}
+    assert client.post(path_of(first_link), reply).status_code == 302
+    assert client.post(path_of(first_link), reply).status_code == 302
+    assert first.timeline.filter(kind="patient_message").count() == 1
