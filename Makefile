@@ -23,7 +23,11 @@ run: translations
 	$(MANAGE) load_demo
 	@echo ""
 	@echo "  Clinic Portal is starting on http://127.0.0.1:8000/"
-	@echo "  (admin: http://127.0.0.1:8000/admin/ — create a login with: $(MANAGE) createsuperuser)"
+	@echo "  Staff area: http://127.0.0.1:8000/admin/"
+	@echo "    create the first admin:  $(MANAGE) createsuperuser"
+	@echo "    a coordinator:           $(MANAGE) create_coordinator NAME --email ADDRESS --languages ru,mn"
+	@echo "    at the first sign-in, scan the QR code with an authenticator app (FreeOTP, Google or"
+	@echo "    Microsoft Authenticator) and keep the backup codes it shows."
 	@echo ""
 	@# The background worker delivers emails (printed to this console in development).
 	$(MANAGE) db_worker --interval 2 & worker=$$!; trap 'kill $$worker' EXIT INT TERM; $(MANAGE) runserver 127.0.0.1:8000

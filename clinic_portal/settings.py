@@ -4,6 +4,7 @@ DEBUG is off unless the environment turns it on (`make run` does). Production se
 SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and SITE_URL. Every variable is listed in the README.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django.conf.locale
@@ -30,8 +31,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 ADMINS = [(address, address) for address in env.list("ADMINS", default=[])]
 
 INSTALLED_APPS = [
-    "modeltranslation",  # must precede django.contrib.admin
-    "django.contrib.admin",
+    "modeltranslation",  # must precede the admin
+    "staff.apps.StaffAdminConfig",  # the Django admin on a site that requires a second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +43,10 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "phonenumber_field",
@@ -50,6 +55,7 @@ INSTALLED_APPS = [
     "conditions",
     "clinics",
     "inquiries",
+    "staff",  # last: its roles take the permissions of every app above
 ]
 
 MIDDLEWARE = [
@@ -65,7 +71,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "staff.middleware.StaffAccessMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic_portal.urls"
@@ -250,6 +259,32 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- Staff access ---------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "staff:login"
+# Pages only staff with a confirmed second factor may open.
+STAFF_AREAS = ("/admin/", "/workspace/")
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=10)
+STAFF_RECONFIRM_MINUTES = env.int("STAFF_RECONFIRM_MINUTES", default=15)
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_HOURS * 3600
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
+OTP_TOTP_ISSUER = "Clinic Portal"
+OTP_TOTP_THROTTLE_FACTOR = 1
+# Five wrong passwords lock the pair of account and address for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "clinic_portal.client_ip.client_ip"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -292,4 +327,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Lockouts and failed sign-ins are in the audit trail; axes' own notes on each sign-in are noise.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -27,6 +27,7 @@ urlpatterns = [
         inquiry_views.staff_attachment,
         name="staff_attachment",
     ),
+    path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,14 +1,22 @@
+import csv
+
 from django.contrib import admin, messages
-from django.http import Http404
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from inquiries.forms import CoordinatorResponseForm
-from inquiries.models import Attachment, Inquiry, OutgoingEmail, TimelineEntry
-from inquiries.services import inquiry_anonymise, inquiry_respond
+from inquiries.forms import CoordinatorResponseForm, EmailCorrectionForm
+from inquiries.models import PATIENT_FIELDS, Attachment, Inquiry, OutgoingEmail, TimelineEntry
+from inquiries.services import inquiry_anonymise, inquiry_correct_email, inquiry_respond
+from staff.audit import record
+from staff.decorators import redirect_to_confirmation
+from staff.models import AuditAction
+from staff.roles import COORDINATOR, COORDINATOR_LEAD
+from staff.sessions import identity_recently_confirmed
 
 
 class TimelineEntryInline(admin.TabularInline):
@@ -38,6 +46,10 @@ class AttachmentInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, attachment.original_name)
 
 
+# What the patient wrote is evidence: staff read it, never edit it. The email has its own audited action.
+PATIENT_WRITTEN = [*PATIENT_FIELDS, "preferred_clinics"]
+
+
 @admin.register(Inquiry)
 class InquiryAdmin(admin.ModelAdmin):
     list_display = [
@@ -47,16 +59,20 @@ class InquiryAdmin(admin.ModelAdmin):
         "condition",
         "country",
         "language",
+        "assigned_to",
         "deletion_requested_at",
     ]
     list_filter = ["status", "language", "condition", ("deletion_requested_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["condition", "assigned_to"]
     search_fields = ["reference", "email", "full_name"]
     date_hierarchy = "created_at"
     inlines = [AttachmentInline, TimelineEntryInline]
-    actions = ["erase_personal_data"]
-    readonly_fields = [
+    actions = ["export_csv", "erase_personal_data"]
+    fields = [
         "reference",
         "status",
+        "assigned_to",
+        *PATIENT_WRITTEN,
         "created_at",
         "closed_at",
         "consent_health_data_at",
@@ -66,41 +82,129 @@ class InquiryAdmin(admin.ModelAdmin):
         "deletion_requested_at",
         "anonymised_at",
     ]
-    exclude = ["submission_key", "follow_up_token_hash"]
-    autocomplete_fields = ["preferred_clinics", "assigned_to"]
     change_form_template = "admin/inquiries/inquiry/change_form.html"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = {"assigned_to"} if request.user.has_perm("inquiries.assign_inquiry") else set()
+        return [field for field in self.fields if field not in editable]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = coordinators()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def changelist_view(self, request, extra_context=None):
+        action = request.POST.get("action")
+        if request.method == "POST" and action and action not in self.get_actions(request):
+            raise Http404  # an action this user may not run does not exist for them
+        return super().changelist_view(request, extra_context)
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("inquiries.export_inquiry")
+
+    def has_erase_permission(self, request):
+        return request.user.has_perm("inquiries.erase_inquiry")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            record(AuditAction.VIEW, request=request, obj=self.get_object(request, object_id))
+        return response
+
+    def save_model(self, request, obj, form, change):
+        before = Inquiry.objects.filter(pk=obj.pk).values_list("assigned_to__username", flat=True).first()
+        super().save_model(request, obj, form, change)
+        after = obj.assigned_to.get_username() if obj.assigned_to else None
+        if before != after:
+            record(AuditAction.ASSIGN, request=request, obj=obj, changes={"assigned_to": [before, after]})
+
     def get_urls(self):
-        respond = path(
-            "<path:object_id>/respond/",
-            self.admin_site.admin_view(self.respond_view),
-            name="inquiries_inquiry_respond",
-        )
-        return [respond, *super().get_urls()]
+        own = [
+            path(
+                "<path:object_id>/respond/",
+                self.admin_site.admin_view(self.respond_view),
+                name="inquiries_inquiry_respond",
+            ),
+            path(
+                "<path:object_id>/correct-email/",
+                self.admin_site.admin_view(self.correct_email_view),
+                name="inquiries_inquiry_correct_email",
+            ),
+        ]
+        return [*own, *super().get_urls()]
+
+    def _reachable(self, request, object_id, *permissions):
+        inquiry = self.get_object(request, object_id)
+        if inquiry is None or inquiry.anonymised_at or not all(request.user.has_perm(p) for p in permissions):
+            raise Http404
+        return inquiry
 
     def respond_view(self, request, object_id):
-        inquiry = self.get_object(request, object_id)
-        if inquiry is None or inquiry.anonymised_at or not self.has_change_permission(request, inquiry):
-            raise Http404
+        inquiry = self._reachable(request, object_id, "inquiries.change_inquiry")
         form = CoordinatorResponseForm(request.POST or None, inquiry=inquiry)
         if request.method == "POST" and form.is_valid():
+            old_status = inquiry.status
+            public = form.cleaned_data["visibility"] == "public"
             inquiry_respond(
                 inquiry=inquiry,
                 by=request.user,
                 message=form.cleaned_data["message"],
-                public=form.cleaned_data["visibility"] == "public",
+                public=public,
                 to=form.cleaned_data["status"],
             )
+            if inquiry.status != old_status:
+                record(
+                    AuditAction.STATUS,
+                    request=request,
+                    obj=inquiry,
+                    changes={"status": [old_status, inquiry.status]},
+                )
+            if form.cleaned_data["message"]:
+                record(
+                    AuditAction.MESSAGE, request=request, obj=inquiry, note="public" if public else "internal"
+                )
             self.message_user(request, _("Saved."), messages.SUCCESS)
             return redirect("admin:inquiries_inquiry_change", inquiry.pk)
+        return self._page(request, "respond", inquiry, form, _("Respond to %(reference)s"))
+
+    def correct_email_view(self, request, object_id):
+        # Whoever may redirect the patient's email could have a new private link sent there: it takes
+        # the permission to download the records as well.
+        inquiry = self._reachable(
+            request, object_id, "inquiries.correct_patient_email", "inquiries.download_attachment"
+        )
+        form = EmailCorrectionForm(request.POST or None, inquiry=inquiry)
+        if request.method == "POST" and form.is_valid():
+            old_email = inquiry.email
+            inquiry_correct_email(
+                inquiry=inquiry,
+                new_email=form.cleaned_data["email"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+            record(
+                AuditAction.EMAIL_CORRECTED,
+                request=request,
+                obj=inquiry,
+                changes={"email": [old_email, inquiry.email]},
+                note=form.cleaned_data["reason"],
+            )
+            self.message_user(request, _("Email corrected. The old address has been told."), messages.SUCCESS)
+            return redirect("admin:inquiries_inquiry_change", inquiry.pk)
+        return self._page(request, "correct_email", inquiry, form, _("Correct the email of %(reference)s"))
+
+    def _page(self, request, template, inquiry, form, title):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "inquiry": inquiry,
             "form": form,
-            "title": _("Respond to %(reference)s") % {"reference": inquiry.reference},
+            "title": title % {"reference": inquiry.reference},
         }
-        return TemplateResponse(request, "admin/inquiries/inquiry/respond.html", context)
+        return TemplateResponse(request, f"admin/inquiries/inquiry/{template}.html", context)
 
     def has_add_permission(self, request):
         return False
@@ -108,14 +212,79 @@ class InquiryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # erase personal data instead: the statistics stay
 
-    @admin.action(description=_("Erase personal data (confirms a deletion request)"), permissions=["change"])
+    @admin.action(
+        description=_("Export the selected inquiries (CSV, without health data)"), permissions=["export"]
+    )
+    def export_csv(self, request, queryset):
+        inquiries = list(
+            queryset.select_related("condition", "assigned_to").prefetch_related("preferred_clinics")
+        )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="inquiries.csv"'
+        response["Cache-Control"] = "no-store, private"
+        write_export(response, inquiries)
+        record(
+            AuditAction.EXPORT,
+            request=request,
+            changes={"references": [inquiry.reference for inquiry in inquiries]},
+            note=f"{len(inquiries)} inquiries",
+        )
+        return response
+
+    @admin.action(description=_("Erase personal data (confirms a deletion request)"), permissions=["erase"])
     def erase_personal_data(self, request, queryset):
+        if not identity_recently_confirmed(request):
+            self.message_user(
+                request, _("Confirm it is you, then choose the action again."), messages.WARNING
+            )
+            return redirect_to_confirmation(request, request.get_full_path())
         count = 0
         for inquiry in queryset.filter(anonymised_at__isnull=True):
             inquiry_anonymise(inquiry=inquiry, by=request.user)
+            record(AuditAction.ERASE, request=request, obj=inquiry)
             count += 1
         self.message_user(
             request, _("Personal data erased from %(count)d inquiries.") % {"count": count}, messages.SUCCESS
+        )
+
+
+def coordinators():
+    """Active staff in a coordinator role, for assignment."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name__in=[COORDINATOR, COORDINATOR_LEAD])
+        .distinct()
+        .order_by("username")
+    )
+
+
+EXPORT_COLUMNS = [
+    "reference",
+    "status",
+    "received",
+    "condition",
+    "country",
+    "language",
+    "clinics",
+    "assigned to",
+]
+
+
+def write_export(stream, inquiries):
+    writer = csv.writer(stream)
+    writer.writerow(EXPORT_COLUMNS)
+    for inquiry in inquiries:
+        writer.writerow(
+            [
+                inquiry.reference,
+                inquiry.status,
+                inquiry.created_at.isoformat(),
+                inquiry.condition.slug if inquiry.condition else "",
+                inquiry.country.code,
+                inquiry.language,
+                " ".join(clinic.slug for clinic in inquiry.preferred_clinics.all()),
+                inquiry.assigned_to.get_username() if inquiry.assigned_to else "",
+            ]
         )
 
 

@@ -14,6 +14,7 @@ from clinics.models import Clinic
 from conditions.models import Condition
 from inquiries.models import (
     ALLOWED_TRANSITIONS,
+    PATIENT_FIELDS,
     ContactChannel,
     HeldUpload,
     InquiryStatus,
@@ -327,25 +328,7 @@ class InquiryForm(HeldUploadsForm):
 
     def inquiry_data(self):
         """The cleaned values that are stored on the inquiry itself."""
-        fields = [
-            "full_name",
-            "email",
-            "phone",
-            "contact_channel",
-            "contact_handle",
-            "country",
-            "language",
-            "patient_relation",
-            "patient_age",
-            "condition",
-            "symptom_duration",
-            "diagnosis",
-            "medications",
-            "message",
-            "travel_from",
-            "travel_until",
-            "consent_news",
-        ]
+        fields = [*PATIENT_FIELDS, "consent_news"]
         data = {field: self.cleaned_data[field] for field in fields}
         data["phone"] = data["phone"] or ""
         return data
@@ -368,6 +351,26 @@ class DeletionRequestForm(forms.Form):
         label=_("Yes, delete my request, my messages and my medical records."),
         error_messages={"required": _("Tick the box to confirm.")},
     )
+
+
+class EmailCorrectionForm(forms.Form):
+    email = forms.EmailField(label=_("Correct email address"), max_length=254)
+    reason = FreeTextField(
+        label=_("Why it is corrected"),
+        rows=3,
+        max_length=1000,
+        help_text=_("For example: the patient wrote from the new address and asked for the change."),
+    )
+
+    def __init__(self, *args, inquiry, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inquiry = inquiry
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if email.casefold() == self.inquiry.email.casefold():
+            raise ValidationError(gettext("This is already the address of the request."), code="unchanged")
+        return email
 
 
 class CoordinatorResponseForm(forms.Form):

@@ -15,6 +15,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from clinics.models import Clinic
 from conditions.models import Condition
+from staff.models import CoordinatorProfile
 
 # Crockford's base32 without the look-alikes I, L, O and U: easy to read out on the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -96,6 +97,31 @@ class SymptomDuration(models.TextChoices):
 
 
 class InquiryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one rule for which inquiries a staff user may reach; every staff path goes through it.
+
+        A coordinator limited to clinics sees the inquiries that name one of them; an unlimited
+        coordinator, a lead (``view_all_inquiries``) and an admin see all. Inactive or non-staff
+        users see none. Read on every request, so a change takes effect on the next one.
+        """
+        if not (user.is_authenticated and user.is_active and user.is_staff):
+            return self.none()
+        if user.has_perm("inquiries.view_all_inquiries"):
+            return self
+        if not user.has_perm("inquiries.view_inquiry"):
+            return self.none()
+        limited_to = list(
+            CoordinatorProfile.clinics.through.objects.filter(coordinatorprofile__user=user).values_list(
+                "clinic_id", flat=True
+            )
+        )
+        if not limited_to:
+            return self
+        names_one = Inquiry.preferred_clinics.through.objects.filter(
+            inquiry_id=models.OuterRef("pk"), clinic_id__in=limited_to
+        )
+        return self.filter(models.Exists(names_one))
+
     def for_email(self, email):
         return self.filter(email__iexact=email, anonymised_at__isnull=True)
 
@@ -171,7 +197,14 @@ class Inquiry(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("inquiry")
         verbose_name_plural = _("inquiries")
-        permissions = [("download_attachment", _("Can download medical records"))]
+        permissions = [
+            ("download_attachment", _("Can download medical records")),
+            ("view_all_inquiries", _("Can see every inquiry, whatever the coordinator's clinics")),
+            ("assign_inquiry", _("Can assign inquiries to coordinators")),
+            ("export_inquiry", _("Can export inquiries")),
+            ("erase_inquiry", _("Can erase personal data")),
+            ("correct_patient_email", _("Can correct the patient's email address")),
+        ]
 
     def __str__(self):
         return self.reference
@@ -260,6 +293,27 @@ class HeldUpload(models.Model):
         return self.original_name
 
 
+# What the patient wrote, stored on the inquiry itself (their clinic choices are a relation).
+PATIENT_FIELDS = [
+    "full_name",
+    "email",
+    "phone",
+    "contact_channel",
+    "contact_handle",
+    "country",
+    "language",
+    "patient_relation",
+    "patient_age",
+    "condition",
+    "symptom_duration",
+    "diagnosis",
+    "medications",
+    "message",
+    "travel_from",
+    "travel_until",
+]
+
+
 class TimelineKind(models.TextChoices):
     CREATED = "created", _("Request received")
     STATUS = "status", _("Status changed")
@@ -337,6 +391,7 @@ class EmailKind(models.TextChoices):
     COORDINATOR_REPLY = "coordinator_reply", _("Patient reply to coordinators")
     FOLLOW_UP_LINK = "follow_up_link", _("Follow-up link sent again")
     DELETION_REQUEST = "deletion_request", _("Deletion request to coordinators")
+    EMAIL_CHANGED = "email_changed", _("Notice of a corrected email address, to the old address")
     PATIENT_UPDATE = "patient_update", _("News about the request to the patient")
 
 

@@ -269,6 +269,34 @@ def _in_language(language, url_name):
         return reverse(url_name)
 
 
+def _masked(address):
+    local, _at, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+@transaction.atomic
+def inquiry_correct_email(*, inquiry, new_email, reason, by):
+    """Correct the patient's address. The old address is told (in the patient's language), and the
+    timeline keeps an internal note of who did it and why."""
+    old_email = inquiry.email
+    inquiry.email = new_email
+    inquiry.save(update_fields=["email", "updated_at"])
+    TimelineEntry.objects.create(
+        inquiry=inquiry,
+        kind=TimelineKind.NOTE,
+        author=by,
+        body=f"Email corrected from {old_email} to {new_email}: {reason}",
+    )
+    _queue_email(
+        inquiry=inquiry,
+        kind=EmailKind.EMAIL_CHANGED,
+        to=old_email,
+        language=inquiry.language,
+        context={"new_address": _masked(new_email), "contact": settings.DEFAULT_FROM_EMAIL},
+    )
+    return inquiry
+
+
 @transaction.atomic
 def inquiry_resend_follow_up_links(*, email):
     """Send a fresh private link for every open request from this address. Silent when there is none."""

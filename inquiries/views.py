@@ -34,6 +34,10 @@ from inquiries.services import (
     uploads_hold,
 )
 from inquiries.uploads import MAX_ATTACHMENTS
+from staff.audit import record
+from staff.decorators import redirect_to_confirmation
+from staff.models import AuditAction
+from staff.sessions import identity_recently_confirmed
 
 SESSION_SUBMITTED = "submitted_inquiries"
 
@@ -215,7 +219,16 @@ def follow_up_attachment(request, reference, token, attachment_id):
 def staff_attachment(request, attachment_id):
     if not request.user.has_perm("inquiries.download_attachment"):
         raise Http404
-    return _download(get_object_or_404(Attachment, pk=attachment_id))
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("inquiry"),
+        pk=attachment_id,
+        inquiry__in=Inquiry.objects.visible_to(request.user),
+    )
+    if not identity_recently_confirmed(request):
+        return redirect_to_confirmation(request, request.get_full_path())
+    # The inquiry is the object: a file's name may itself say something about the patient's health.
+    record(AuditAction.DOWNLOAD, request=request, obj=attachment.inquiry, note=f"file {attachment.pk}")
+    return _download(attachment)
 
 
 def _download(attachment):

@@ -82,17 +82,20 @@ def two_inquiries(client, demo):
 
 @pytest.fixture
 def coordinator(db):
-    """A staff user who may read, answer and download inquiries."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
+    """A coordinator (the role): reads, answers and downloads every inquiry (no clinic limit)."""
+    from staff.roles import COORDINATOR
+    from tests.support.staff import make_staff
 
-    user = get_user_model().objects.create_user("coordinator", "coordinator@example.com", "pw", is_staff=True)
-    user.user_permissions.add(
-        Permission.objects.get(codename="download_attachment"),
-        Permission.objects.get(codename="view_inquiry"),
-        Permission.objects.get(codename="change_inquiry"),
-    )
-    return user
+    return make_staff("coordinator", COORDINATOR)
+
+
+@pytest.fixture
+def lead(db):
+    """A coordinator lead: also assigns, exports and erases."""
+    from staff.roles import COORDINATOR_LEAD
+    from tests.support.staff import make_staff
+
+    return make_staff("lead", COORDINATOR_LEAD)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 
 from conditions.demo.loader import load
 from conditions.models import Condition
+from tests.support.staff import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -10,8 +11,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client):
     admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "a-long-admin-password")
-    client.force_login(admin)
-    return client
+    return signed_in(admin, client=client)
 
 
 def test_condition_admin_has_a_tab_per_language_and_loads_no_cdn(admin_client):

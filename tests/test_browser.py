@@ -1,6 +1,6 @@
 """End-to-end checks in a real Chromium (Debian's package, driven by Playwright)."""
 
-from tests.support.browser import browser_marks
+from tests.support.browser import browser_marks, staff_sign_in
 
 pytestmark = browser_marks()
 
@@ -90,10 +90,7 @@ def test_admin_language_tabs_work_offline_under_the_content_security_policy(page
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.create_superuser("admin", "admin@example.com", "a-long-admin-password")
-    page.goto(f"{demo_site.url}/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", "a-long-admin-password")
-    page.click("input[type=submit]")
+    staff_sign_in(page, demo_site, "admin", "a-long-admin-password")
     page.goto(f"{demo_site.url}/admin/conditions/condition/?review=overdue")
     page.click("text=Stroke recovery and rehabilitation")
     page.locator(".ui-tabs-nav").first.wait_for()

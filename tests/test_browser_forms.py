@@ -12,7 +12,7 @@ from django.utils import translation
 
 from inquiries.models import Inquiry, InquiryStatus
 from inquiries.services import inquiry_respond
-from tests.support.browser import browser_marks
+from tests.support.browser import browser_marks, staff_sign_in
 from tests.support.patients import follow_up_url_from, pdf_bytes
 
 pytestmark = browser_marks()
@@ -213,10 +213,7 @@ def test_coordinator_answers_in_the_admin_after_a_validation_error(page, patient
 
     inquiry, _link = patient_case
     get_user_model().objects.create_superuser("lead", "lead@example.com", "a-long-admin-password")
-    page.goto(f"{demo_site.url}/admin/login/")
-    page.fill("#id_username", "lead")
-    page.fill("#id_password", "a-long-admin-password")
-    page.click("input[type=submit]")
+    staff_sign_in(page, demo_site, "lead", "a-long-admin-password")
     page.goto(f"{demo_site.url}/admin/inquiries/inquiry/{inquiry.pk}/change/")
     page.click("text=Respond or change status")
 

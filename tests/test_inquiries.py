@@ -33,6 +33,7 @@ from tests.support.patients import (
     upload,
     valid_data,
 )
+from tests.support.staff import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -566,9 +567,7 @@ def test_attachments_are_unreachable_without_permission(client, demo, coordinato
 
     assert Client().get(staff_url).status_code == 302  # to the admin login
     other_staff = get_user_model().objects.create_user("intern", "intern@example.com", "pw", is_staff=True)
-    intern = Client()
-    intern.force_login(other_staff)
-    assert intern.get(staff_url).status_code == 404
+    assert signed_in(other_staff).get(staff_url).status_code == 404
     for path in (
         f"/media/{attachment.file.name}",
         f"/static/{attachment.file.name}",
@@ -576,9 +575,7 @@ def test_attachments_are_unreachable_without_permission(client, demo, coordinato
     ):
         assert Client().get(path).status_code == 404
 
-    allowed = Client()
-    allowed.force_login(coordinator)
-    response = allowed.get(staff_url)
+    response = signed_in(coordinator).get(staff_url)
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="mri.pdf"'
     assert response["Content-Type"] == "application/pdf"
@@ -613,7 +610,7 @@ def test_patient_downloads_only_their_own_files(client, two_inquiries):
 
 
 def test_deletion_request_is_confirmed_by_a_coordinator_and_erases_the_data(
-    client, two_inquiries, coordinator, settings, django_capture_on_commit_callbacks
+    client, two_inquiries, lead, settings, django_capture_on_commit_callbacks
 ):
     first, first_link, second, _ = two_inquiries
     client.post(path_of(first_link), {"message": "records", "attachments": [upload("m.pdf", pdf_bytes())]})
@@ -624,8 +621,7 @@ def test_deletion_request_is_confirmed_by_a_coordinator_and_erases_the_data(
     assert first.deletion_requested_at is not None
     assert any(email.subject == f"Deletion requested for {first.reference}" for email in mail.outbox)
 
-    admin = Client()
-    admin.force_login(coordinator)
+    admin = signed_in(lead)
     with django_capture_on_commit_callbacks(execute=True):  # files go once the erasure is committed
         response = admin.post(
             "/admin/inquiries/inquiry/",
@@ -695,8 +691,7 @@ def test_coordinator_answers_and_the_patient_sees_it_on_the_follow_up_page(
     client, two_inquiries, coordinator
 ):
     first, first_link, _second, _ = two_inquiries
-    staff = Client()
-    staff.force_login(coordinator)
+    staff = signed_in(coordinator)
     form_page = unescape(staff.get(f"/admin/inquiries/inquiry/{first.pk}/respond/").content.decode())
     assert '<option value="in_review"' in form_page
     assert '<option value="answered"' not in form_page  # not allowed from "received"
@@ -733,6 +728,5 @@ def test_respond_page_is_refused_without_change_permission(two_inquiries):
     first, *_ = two_inquiries
     viewer = get_user_model().objects.create_user("viewer", "viewer@example.com", "pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_inquiry"))
-    staff = Client()
-    staff.force_login(viewer)
+    staff = signed_in(viewer)
     assert staff.get(f"/admin/inquiries/inquiry/{first.pk}/respond/").status_code == 404

@@ -4,13 +4,14 @@ from django.core.management.base import BaseCommand
 from inquiries.models import Attachment, HeldUpload, Inquiry
 from inquiries.services import inquiry_anonymise, uploads_purge_expired
 from inquiries.uploads import sweep_orphans
+from staff.models import AuditEntry
 
 
 class Command(BaseCommand):
     help = (
         "Erase personal and medical data from inquiries closed longer than the retention period, "
-        "delete expired files held from failed form submissions, and delete upload files that "
-        "nothing refers to. Run it daily."
+        "delete expired files held from failed form submissions, delete upload files that nothing "
+        "refers to, and prune audit entries past their retention. Run it daily."
     )
 
     def add_arguments(self, parser):
@@ -32,10 +33,12 @@ class Command(BaseCommand):
             inquiry_anonymise(inquiry=inquiry)
             erased += 1
         held = uploads_purge_expired()
+        pruned = AuditEntry.objects.prune_older_than(settings.AUDIT_RETENTION_DAYS)
         orphans = sweep_orphans(Attachment.objects.values_list("file", flat=True))
         orphans += sweep_orphans(HeldUpload.objects.values_list("file", flat=True), folder="held")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Erased {erased} inquiries; removed {held} expired held files and {orphans} orphaned files."
+                f"Erased {erased} inquiries; removed {held} expired held files and {orphans} orphaned "
+                f"files; pruned {pruned} audit entries older than {settings.AUDIT_RETENTION_DAYS} days."
             )
         )

@@ -1,0 +1,73 @@
+from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+from django_otp import devices_for_user, match_token
+
+
+class StaffSignInForm(AuthenticationForm):
+    """Username and password (throttled by django-axes through the authentication backend)."""
+
+
+class TokenForm(forms.Form):
+    """A code from the authenticator app, or one of the printed backup codes."""
+
+    token = forms.CharField(
+        label=_("Code from your authenticator app, or a backup code"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.device = None
+
+    def find_device(self, token):
+        return match_token(self.user, token)
+
+    def clean_token(self):
+        token = "".join(self.cleaned_data["token"].split())
+        self.device = self.find_device(token)
+        if self.device is None:
+            raise forms.ValidationError(
+                _("This code is not valid. Check the time on your phone and try again.")
+            )
+        return token
+
+
+class EnrolForm(TokenForm):
+    """The first code of a newly scanned app, checked against that (not yet confirmed) device."""
+
+    def __init__(self, *args, device, **kwargs):
+        super().__init__(*args, user=device.user, **kwargs)
+        self.pending_device = device
+        self.fields["token"].label = _("The 6-digit code your app shows now")
+
+    def find_device(self, token):
+        return self.pending_device if self.pending_device.verify_token(token) else None
+
+
+class ConfirmIdentityForm(forms.Form):
+    """Before downloading medical records or erasing data: the password or a second-factor code."""
+
+    secret = forms.CharField(
+        label=_("Your password, or a code from your authenticator app"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_secret(self):
+        secret = self.cleaned_data["secret"]
+        user = self.request.user
+        by_password = authenticate(self.request, username=user.get_username(), password=secret)
+        if by_password is not None and by_password.pk == user.pk:
+            return secret
+        if any(True for _ in devices_for_user(user)) and match_token(user, "".join(secret.split())):
+            return secret
+        raise forms.ValidationError(_("This is neither your password nor a valid code."))

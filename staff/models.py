@@ -1,0 +1,105 @@
+"""Who staff are (coordinator profiles) and what they did (the audit trail)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinics.models import Clinic
+
+
+class CoordinatorProfile(models.Model):
+    """The languages a coordinator answers in and, optionally, the clinics they are limited to."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coordinator_profile"
+    )
+    languages = models.JSONField(_("languages answered"), default=list, blank=True)
+    clinics = models.ManyToManyField(
+        Clinic,
+        blank=True,
+        related_name="+",
+        verbose_name=_("limited to clinics"),
+        help_text=_("Leave empty for a coordinator who may see every request."),
+    )
+
+    class Meta:
+        verbose_name = _("coordinator profile")
+        verbose_name_plural = _("coordinator profiles")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class AuditAction(models.TextChoices):
+    SIGN_IN = "sign_in", _("Signed in (password)")
+    SECOND_FACTOR = "second_factor", _("Confirmed the second factor")
+    SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+    LOCKED_OUT = "locked_out", _("Locked out after failed sign-ins")
+    SIGN_OUT = "sign_out", _("Signed out")
+    SESSION_EXPIRED = "session_expired", _("Session expired")
+    DEVICE_ENROLLED = "device_enrolled", _("Enrolled a second-factor device")
+    REAUTHENTICATED = "reauthenticated", _("Confirmed identity again")
+    VIEW = "view", _("Viewed")
+    DOWNLOAD = "download", _("Downloaded a file")
+    CHANGE = "change", _("Changed")
+    STATUS = "status", _("Moved the status")
+    ASSIGN = "assign", _("Assigned")
+    MESSAGE = "message", _("Wrote a message")
+    EMAIL_CORRECTED = "email_corrected", _("Corrected the patient's email")
+    EXPORT = "export", _("Exported")
+    ERASE = "erase", _("Erased personal data")
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Entries are never changed or deleted through the site; only the retention command prunes them."""
+
+    def update(self, **kwargs):
+        raise TypeError("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise TypeError("Audit entries cannot be deleted; see prune_older_than().")
+
+    def prune_older_than(self, days, now=None):
+        cutoff = (now or timezone.now()) - timezone.timedelta(days=days)
+        return models.QuerySet.delete(self.filter(at__lt=cutoff))[0]
+
+
+class AuditEntry(models.Model):
+    """Who did what, when, from where, to which object. Never a copy of health data."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(_("user"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    changes = models.JSONField(_("changes (old → new)"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        indexes = [
+            models.Index(fields=["at"]),
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["user", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit entries cannot be deleted.")

@@ -1,0 +1,94 @@
+"""The staff forms in a real Chromium: sign-in, enrolment of the second factor, the email correction
+and the identity confirmation before a download, each after a validation error first."""
+
+import base64
+
+from django.contrib.sessions.backends.db import SessionStore
+from django.core import mail
+from django_otp.oath import totp
+
+from inquiries.models import Inquiry
+from staff import sessions
+from staff.models import AuditAction, AuditEntry
+from staff.roles import COORDINATOR
+from tests.support.browser import browser_marks
+from tests.support.patients import pdf_bytes, submit, upload
+from tests.support.staff import make_staff
+
+pytestmark = browser_marks()
+
+PASSWORD = "a-long-staff-password"
+
+
+def test_a_coordinator_enrols_corrects_an_email_and_confirms_before_a_download(
+    page, demo_site, client, console_errors
+):
+    submit(client, email="anna@example.com", files=[upload("mri.pdf", pdf_bytes())])
+    inquiry = Inquiry.objects.get()
+    mail.outbox.clear()
+    make_staff("dolgor", COORDINATOR)
+
+    # Sign-in: a wrong password first.
+    page.goto(f"{demo_site.url}/admin/")
+    page.wait_for_url("**/staff/sign-in/**")
+    page.fill("#id_username", "dolgor")
+    page.fill("#id_password", "not-the-password")
+    page.click("input[type=submit]")
+    page.locator(".errornote").wait_for()
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+
+    # Enrolment: a wrong code first, then the app's code.
+    page.wait_for_url("**/staff/two-factor/setup/**")
+    assert page.locator("img[alt]").first.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    page.fill("#id_token", "000000")
+    page.click("input[type=submit]")
+    page.locator(".errorlist").wait_for()
+    page.wait_for_timeout(1100)  # the second factor is throttled for a second after a wrong code
+    secret = page.locator("[data-secret]").inner_text().strip()
+    page.fill("#id_token", f"{totp(base64.b32decode(secret)):06d}")
+    page.click("input[type=submit]")
+    assert page.locator(".backup-codes li").count() == 10
+    page.click("text=Continue")
+    page.wait_for_url(f"{demo_site.url}/admin/")
+
+    # The email correction: an invalid address first.
+    page.goto(f"{demo_site.url}/admin/inquiries/inquiry/{inquiry.pk}/change/")
+    page.click("text=Correct the email")
+    page.fill("[name=email]", "anna.new@")
+    page.fill("[name=reason]", "She wrote from her new address.")
+    page.click("input[type=submit]")
+    page.locator(".errorlist").wait_for()
+    page.fill("[name=email]", "anna.new@example.com")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**/admin/inquiries/inquiry/{inquiry.pk}/change/")
+    inquiry.refresh_from_db()
+    assert inquiry.email == "anna.new@example.com"
+    assert [email.to for email in mail.outbox] == [["anna@example.com"]]
+
+    # Twenty minutes later (as far as the session knows), a download asks who it is.
+    session_key = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "sessionid")
+    session = SessionStore(session_key)
+    session[sessions.CONFIRMED_AT] = session[sessions.CONFIRMED_AT] - 20 * 60
+    session.save()
+    page.locator("a", has_text="mri.pdf").click()
+    page.locator("[name=secret]").wait_for()
+    assert "/staff/confirm/" in page.url
+    page.fill("[name=secret]", "wrong")
+    page.click("input[type=submit]")
+    page.locator(".errorlist").wait_for()
+    page.fill("[name=secret]", PASSWORD)
+    with page.expect_download() as download:
+        page.click("input[type=submit]")
+    assert download.value.suggested_filename == "mri.pdf"
+    trail = list(AuditEntry.objects.filter(username="dolgor").values_list("action", flat=True))
+    for action in (
+        AuditAction.SIGN_IN,
+        AuditAction.DEVICE_ENROLLED,
+        AuditAction.VIEW,
+        AuditAction.EMAIL_CORRECTED,
+        AuditAction.REAUTHENTICATED,
+        AuditAction.DOWNLOAD,
+    ):
+        assert action in trail
+    assert [error for error in console_errors if "status of 400" not in error] == []
