@@ -1,6 +1,7 @@
 import csv
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -111,7 +112,8 @@ class InquiryAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
-            record(AuditAction.VIEW, request=request, obj=self.get_object(request, object_id))
+            # The id in the URL is admin-quoted: the audit names the object the page showed.
+            record(AuditAction.VIEW, request=request, obj=self.get_object(request, unquote(object_id)))
         return response
 
     def save_model(self, request, obj, form, change):
@@ -137,7 +139,7 @@ class InquiryAdmin(admin.ModelAdmin):
         return [*own, *super().get_urls()]
 
     def _reachable(self, request, object_id, *permissions):
-        inquiry = self.get_object(request, object_id)
+        inquiry = self.get_object(request, unquote(object_id))
         if inquiry is None or inquiry.anonymised_at or not all(request.user.has_perm(p) for p in permissions):
             raise Http404
         return inquiry
@@ -176,6 +178,8 @@ class InquiryAdmin(admin.ModelAdmin):
         inquiry = self._reachable(
             request, object_id, "inquiries.correct_patient_email", "inquiries.download_attachment"
         )
+        if not identity_recently_confirmed(request):
+            return redirect_to_confirmation(request, request.get_full_path())
         form = EmailCorrectionForm(request.POST or None, inquiry=inquiry)
         if request.method == "POST" and form.is_valid():
             old_email = inquiry.email

@@ -1,6 +1,7 @@
 from functools import update_wrapper
 
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
@@ -10,6 +11,20 @@ from django.utils.http import urlencode
 
 def _not_found(*args, **kwargs):
     raise Http404
+
+
+def _public_pages_only(shortcut):
+    """ "View on site" for models with a public page; anything else (an inquiry, a file) is not even
+    looked up, so that the answer says nothing about whether it exists."""
+
+    def view(request, content_type_id, object_id):
+        content_type = ContentType.objects.filter(pk=content_type_id).first()
+        model = content_type.model_class() if content_type else None
+        if model is None or not hasattr(model, "get_absolute_url"):
+            raise Http404
+        return shortcut(request, content_type_id, object_id)
+
+    return view
 
 
 class StaffAdminSite(admin.AdminSite):
@@ -25,6 +40,13 @@ class StaffAdminSite(admin.AdminSite):
         # answer would be a redirect with "does not exist").
         for model_admin in self._registry.values():
             model_admin._get_obj_does_not_exist_redirect = _not_found
+
+    def get_urls(self):
+        urls = super().get_urls()
+        for pattern in urls:
+            if getattr(pattern, "name", None) == "view_on_site":
+                pattern.callback = self.admin_view(_public_pages_only(pattern.callback))
+        return urls
 
     def has_permission(self, request):
         user = request.user

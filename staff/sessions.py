@@ -15,8 +15,19 @@ def start(request):
     request.session[LAST_SEEN_AT] = now
 
 
+FAILED_CONFIRMATIONS = "staff_identity_failed_confirmations"
+
+
 def confirm_identity(request):
     request.session[CONFIRMED_AT] = time.time()
+    request.session.pop(FAILED_CONFIRMATIONS, None)
+
+
+def count_failed_confirmation(request):
+    """One more wrong password or code on the confirmation page; returns how many so far."""
+    failures = request.session.get(FAILED_CONFIRMATIONS, 0) + 1
+    request.session[FAILED_CONFIRMATIONS] = failures
+    return failures
 
 
 def identity_recently_confirmed(request):

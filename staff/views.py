@@ -66,6 +66,9 @@ def sign_in(request):
         if not user.is_staff:
             form.add_error(None, _("This account has no access to the staff area."))
         else:
+            # A new session, whatever came before: signing in again must not keep an earlier
+            # session's confirmed second factor (nor restart its clock).
+            request.session.flush()
             login(request, user)
             step = "staff:verify" if user_has_device(user) else "staff:setup"
             return redirect(f"{reverse(step)}?{urlencode({'next': _next_url(request)})}")
@@ -96,11 +99,13 @@ def verify(request):
     if not user_has_device(request.user):
         return redirect(f"{reverse('staff:setup')}?{urlencode({'next': _next_url(request)})}")
     form = TokenForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        otp_login(request, form.device)
-        sessions.confirm_identity(request)
-        record(AuditAction.SECOND_FACTOR, request=request, user=request.user)
-        return redirect(_next_url(request))
+    if request.method == "POST":
+        if form.is_valid():
+            otp_login(request, form.device)
+            sessions.confirm_identity(request)
+            record(AuditAction.SECOND_FACTOR, request=request, user=request.user)
+            return redirect(_next_url(request))
+        record(AuditAction.SECOND_FACTOR_FAILED, request=request, user=request.user)
     status = 400 if form.is_bound else 200
     return _render(request, "staff/verify.html", {"form": form, "next": _next_url(request)}, status=status)
 
@@ -124,7 +129,9 @@ def setup(request):
         user=request.user, confirmed=False, defaults={"name": _("Authenticator app")}
     )
     form = EnrolForm(request.POST or None, device=device)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        record(AuditAction.SECOND_FACTOR_FAILED, request=request, user=request.user)
+    elif request.method == "POST":
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         backup = StaticDevice.objects.create(user=request.user, name=_("Backup codes"))
@@ -152,10 +159,16 @@ def confirm(request):
     if refused := _require_signed_in_staff(request):
         return refused
     form = ConfirmIdentityForm(request.POST or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        sessions.confirm_identity(request)
-        record(AuditAction.REAUTHENTICATED, request=request, user=request.user)
-        return redirect(_next_url(request))
+    if request.method == "POST":
+        if form.is_valid():
+            sessions.confirm_identity(request)
+            record(AuditAction.REAUTHENTICATED, request=request, user=request.user)
+            return redirect(_next_url(request))
+        record(AuditAction.REAUTHENTICATION_FAILED, request=request, user=request.user)
+        if sessions.count_failed_confirmation(request) >= settings.AXES_FAILURE_LIMIT:
+            logout(request)
+            messages.warning(request, _("Your session has ended. Please sign in again."))
+            return redirect("staff:login")
     context = {"form": form, "next": _next_url(request), "minutes": settings.STAFF_RECONFIRM_MINUTES}
     return _render(request, "staff/confirm.html", context, status=400 if form.is_bound else 200)
 

@@ -355,7 +355,11 @@ def test_later_sign_ins_need_a_code_and_a_backup_code_works_once(db):
     again = Client()
     sign_in(again, "regular")
     assert again.post("/staff/two-factor/", {"token": "a1b2c3d4"}).status_code == 400  # used up
-    assert actions(username="regular")[:2] == [AuditAction.SIGN_IN, AuditAction.SECOND_FACTOR]
+    assert actions(username="regular")[:3] == [
+        AuditAction.SIGN_IN,
+        AuditAction.SECOND_FACTOR_FAILED,
+        AuditAction.SECOND_FACTOR,
+    ]
 
 
 def test_repeated_wrong_passwords_lock_the_account_with_a_translated_page(db, settings):
@@ -471,3 +475,67 @@ def test_an_admin_filters_the_trail_by_inquiry(inquiries):
     trail = unescape(admin.get("/admin/staff/auditentry/", {"object_id": str(inquiry_a.pk)}).content.decode())
     assert inquiry_a.reference in trail
     assert inquiry_b.reference not in trail
+
+
+def test_correcting_an_email_asks_for_a_recent_confirmation(inquiries):
+    inquiry_a, _ = inquiries
+    staff = signed_in(make_staff("coord", COORDINATOR), identity_confirmed=False)
+    url = f"/admin/inquiries/inquiry/{inquiry_a.pk}/correct-email/"
+    response = staff.post(url, {"email": "attacker@example.com", "reason": "x"})
+    assert response.status_code == 302 and response["Location"].startswith("/staff/confirm/")
+    inquiry_a.refresh_from_db()
+    assert inquiry_a.email == "anna@example.com"
+
+
+def test_a_view_by_an_alternative_spelling_of_the_id_is_audited_under_the_inquiry(inquiries):
+    inquiry_a, _ = inquiries
+    staff = signed_in(make_staff("coord", COORDINATOR))
+    assert staff.get(f"/admin/inquiries/inquiry/urn_3Auuid_3A{inquiry_a.pk}/change/").status_code == 200
+    entry = AuditEntry.objects.get(action=AuditAction.VIEW)
+    assert (entry.object_id, entry.object_repr) == (str(inquiry_a.pk), inquiry_a.reference)
+
+
+def test_signing_in_again_needs_the_second_factor_again(db):
+    user = make_staff("lead", COORDINATOR_LEAD)
+    staff = signed_in(user)
+    assert staff.get("/admin/").status_code == 200
+    sign_in(staff, "lead")
+    response = staff.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/staff/two-factor/")
+
+
+def test_confirming_with_a_code_is_no_failed_sign_in_and_wrong_answers_end_the_session(db, settings):
+    user = make_staff("lead", COORDINATOR_LEAD)
+    staff = signed_in(user, identity_confirmed=False)
+    device = TOTPDevice.objects.get(user=user)
+    assert staff.post("/staff/confirm/", {"secret": f"{totp(device.bin_key):06d}"}).status_code == 302
+    assert AuditAction.SIGN_IN_FAILED not in actions(username="lead")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert staff.post("/staff/confirm/", {"secret": "wrong"}).status_code == 400
+    ended = staff.post("/staff/confirm/", {"secret": "wrong"})
+    assert ended.status_code == 302 and ended["Location"] == "/staff/sign-in/"
+    assert staff.get("/admin/").status_code == 302
+    assert actions(username="lead").count(AuditAction.REAUTHENTICATION_FAILED) == settings.AXES_FAILURE_LIMIT
+
+
+def test_wrong_second_factor_codes_are_audited(db):
+    user = make_staff("regular", COORDINATOR)
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = Client()
+    sign_in(client, "regular")
+    client.post("/staff/two-factor/", {"token": "123456"})
+    assert AuditAction.SECOND_FACTOR_FAILED in actions(username="regular")
+
+
+def test_view_on_site_says_nothing_about_inquiries(inquiries):
+    from django.contrib.contenttypes.models import ContentType
+
+    inquiry_a, _ = inquiries
+    staff = signed_in(make_staff("coord-b", COORDINATOR))
+    inquiry_type = ContentType.objects.get_for_model(Inquiry).pk
+    existing = staff.get(f"/admin/r/{inquiry_type}/{inquiry_a.pk}/")
+    missing = staff.get(f"/admin/r/{inquiry_type}/00000000-0000-4000-8000-000000000000/")
+    assert existing.status_code == missing.status_code == 404
+    assert existing.content.decode().replace(str(inquiry_a.pk), "ID") == missing.content.decode().replace(
+        "00000000-0000-4000-8000-000000000000", "ID"
+    )
