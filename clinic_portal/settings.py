@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "conditions",
     "clinics",
     "inquiries",
+    "workspace",
+    "django_filters",
     "staff",  # last: its roles take the permissions of every app above
 ]
 
@@ -308,6 +310,8 @@ INQUIRY_RATE_PER_EMAIL = env.str("INQUIRY_RATE_PER_EMAIL", default="5/h")
 INQUIRY_POST_CEILING_PER_IP = env.str("INQUIRY_POST_CEILING_PER_IP", default="120/h")
 LOST_LINK_RATE = env.str("LOST_LINK_RATE", default="5/h")
 INQUIRY_RETENTION_DAYS = env.int("INQUIRY_RETENTION_DAYS", default=365)
+# Coordinators answer a new request within this many hours (the workspace counts down to it).
+FIRST_RESPONSE_HOURS = env.int("FIRST_RESPONSE_HOURS", default=24)
 # How long the link in a notice email opens the conversation; the follow-up link does not expire.
 NOTICE_LINK_DAYS = env.int("NOTICE_LINK_DAYS", default=14)
 # Valid files of a request that failed validation are held this long for the corrected resubmission.

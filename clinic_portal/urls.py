@@ -28,6 +28,7 @@ urlpatterns = [
         name="staff_attachment",
     ),
     path("staff/", include("staff.urls")),
+    path("workspace/", include("workspace.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
@@ -10,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from inquiries.exports import export_lines
 from inquiries.forms import CoordinatorResponseForm, EmailCorrectionForm
 from inquiries.models import PATIENT_FIELDS, Attachment, Inquiry, OutgoingEmail, TimelineEntry
 from inquiries.services import inquiry_anonymise, inquiry_correct_email, inquiry_respond
@@ -156,6 +155,7 @@ class InquiryAdmin(admin.ModelAdmin):
                 message=form.cleaned_data["message"],
                 public=public,
                 to=form.cleaned_data["status"],
+                closing_reason=form.cleaned_data["closing_reason"],
             )
             if inquiry.status != old_status:
                 record(
@@ -223,10 +223,9 @@ class InquiryAdmin(admin.ModelAdmin):
         inquiries = list(
             queryset.select_related("condition", "assigned_to").prefetch_related("preferred_clinics")
         )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response = HttpResponse(export_lines(inquiries), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="inquiries.csv"'
         response["Cache-Control"] = "no-store, private"
-        write_export(response, inquiries)
         record(
             AuditAction.EXPORT,
             request=request,
@@ -260,36 +259,6 @@ def coordinators():
         .distinct()
         .order_by("username")
     )
-
-
-EXPORT_COLUMNS = [
-    "reference",
-    "status",
-    "received",
-    "condition",
-    "country",
-    "language",
-    "clinics",
-    "assigned to",
-]
-
-
-def write_export(stream, inquiries):
-    writer = csv.writer(stream)
-    writer.writerow(EXPORT_COLUMNS)
-    for inquiry in inquiries:
-        writer.writerow(
-            [
-                inquiry.reference,
-                inquiry.status,
-                inquiry.created_at.isoformat(),
-                inquiry.condition.slug if inquiry.condition else "",
-                inquiry.country.code,
-                inquiry.language,
-                " ".join(clinic.slug for clinic in inquiry.preferred_clinics.all()),
-                inquiry.assigned_to.get_username() if inquiry.assigned_to else "",
-            ]
-        )
 
 
 @admin.register(OutgoingEmail)

@@ -15,6 +15,7 @@ from conditions.models import Condition
 from inquiries.models import (
     ALLOWED_TRANSITIONS,
     PATIENT_FIELDS,
+    ClosingReason,
     ContactChannel,
     HeldUpload,
     InquiryStatus,
@@ -387,6 +388,12 @@ class CoordinatorResponseForm(forms.Form):
         initial="public",
         widget=forms.RadioSelect,
     )
+    closing_reason = forms.ChoiceField(
+        label=_("Reason for closing"),
+        choices=CHOOSE
+        + [(value, label) for value, label in ClosingReason.choices if value != ClosingReason.ERASED],
+        required=False,
+    )
 
     def __init__(self, *args, inquiry, **kwargs):
         super().__init__(*args, **kwargs)
@@ -400,4 +407,7 @@ class CoordinatorResponseForm(forms.Form):
         cleaned = super().clean()
         if not cleaned.get("message") and cleaned.get("status") == self.inquiry.status:
             raise ValidationError(gettext("Write a message or choose a new status."), code="empty")
+        closing = cleaned.get("status") == InquiryStatus.CLOSED != self.inquiry.status
+        if closing and not cleaned.get("closing_reason"):
+            self.add_error("closing_reason", gettext("Choose why the request is closed."))
         return cleaned

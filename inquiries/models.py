@@ -15,6 +15,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from clinics.models import Clinic
 from conditions.models import Condition
+from conditions.search import SearchTextQuerySet, normalize
 from staff.models import CoordinatorProfile
 
 # Crockford's base32 without the look-alikes I, L, O and U: easy to read out on the phone.
@@ -72,6 +73,16 @@ ALLOWED_TRANSITIONS = {
 }
 
 
+class ClosingReason(models.TextChoices):
+    BOOKED = "booked", _("Treatment booked")
+    DECLINED = "declined", _("Declined by the patient")
+    NOT_ELIGIBLE = "not_eligible", _("Not eligible")
+    NO_RESPONSE = "no_response", _("No response from the patient")
+    DUPLICATE = "duplicate", _("Duplicate request")
+    SPAM = "spam", _("Spam")
+    ERASED = "erased", _("Personal data erased")
+
+
 class ContactChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone call")
@@ -96,7 +107,17 @@ class SymptomDuration(models.TextChoices):
     OVER_FIVE_YEARS = "over_5_years", _("More than 5 years")
 
 
-class InquiryQuerySet(models.QuerySet):
+class InquiryQuerySet(SearchTextQuerySet):
+    def open(self):
+        return self.exclude(status=InquiryStatus.CLOSED)
+
+    def awaiting_first_response(self):
+        return self.open().filter(first_responded_at__isnull=True)
+
+    def overdue(self, now=None):
+        """Open, not yet answered, and past the first-response target."""
+        return self.awaiting_first_response().filter(first_response_due_at__lt=now or timezone.now())
+
     def visible_to(self, user):
         """The one rule for which inquiries a staff user may reach; every staff path goes through it.
 
@@ -191,12 +212,35 @@ class Inquiry(models.Model):
     deletion_requested_at = models.DateTimeField(_("deletion requested"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
+    # The coordinators' work on it.
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, editable=False)
+    first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True, editable=False)
+    closing_reason = models.CharField(
+        _("closing reason"), max_length=16, choices=ClosingReason.choices, blank=True
+    )
+    unread_patient_messages = models.PositiveSmallIntegerField(
+        _("unread patient messages"), default=0, editable=False
+    )
+    # Raised by every change made in the workspace: a form built on an older version is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # Reference, name and email, normalized (case, width, accents) for the workspace's search.
+    search_text = models.TextField(blank=True, editable=False)
+
     objects = InquiryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("inquiry")
         verbose_name_plural = _("inquiries")
+        indexes = [
+            # The inbox: one index per filter it offers, each ending in its sort orders.
+            models.Index(fields=["status", "first_response_due_at"], name="inquiry_status_due"),
+            models.Index(fields=["status", "created_at"], name="inquiry_status_created"),
+            models.Index(fields=["assigned_to", "status", "first_response_due_at"], name="inquiry_assignee"),
+            models.Index(fields=["language", "status", "first_response_due_at"], name="inquiry_language"),
+            models.Index(fields=["condition", "status", "first_response_due_at"], name="inquiry_condition"),
+            models.Index(fields=["created_at"], name="inquiry_created"),
+        ]
         permissions = [
             ("download_attachment", _("Can download medical records")),
             ("view_all_inquiries", _("Can see every inquiry, whatever the coordinator's clinics")),
@@ -208,6 +252,25 @@ class Inquiry(models.Model):
 
     def __str__(self):
         return self.reference
+
+    def save(self, *args, **kwargs):
+        self.search_text = normalize(" ".join([self.reference, self.full_name, self.email]))
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"full_name", "email"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        if self.first_response_due_at is None:
+            received = self.created_at or timezone.now()
+            self.first_response_due_at = received + timezone.timedelta(hours=settings.FIRST_RESPONSE_HOURS)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_overdue(self):
+        return (
+            self.status != InquiryStatus.CLOSED
+            and self.first_responded_at is None
+            and self.first_response_due_at is not None
+            and self.first_response_due_at < timezone.now()
+        )
 
     def set_follow_up_token(self):
         """Create a new private follow-up token; only its hash is kept. Returns the token."""
@@ -320,6 +383,7 @@ class TimelineKind(models.TextChoices):
     PATIENT_MESSAGE = "patient_message", _("Message from the patient")
     COORDINATOR_MESSAGE = "coordinator_message", _("Message from our coordinator")
     NOTE = "note", _("Internal note")
+    ASSIGNED = "assigned", _("Assigned")
     DELETION_REQUESTED = "deletion_requested", _("Deletion requested")
     LINK_RESENT = "link_resent", _("Follow-up link sent again")
     ANONYMISED = "anonymised", _("Personal data erased")

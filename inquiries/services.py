@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -11,6 +12,7 @@ from django.utils import timezone, translation
 from inquiries.models import (
     ALLOWED_TRANSITIONS,
     Attachment,
+    ClosingReason,
     EmailKind,
     EmailStatus,
     HeldUpload,
@@ -28,6 +30,13 @@ CONSENT_VERSION = "2026-11-01"
 
 # Statuses that ask something of the patient: moving an inquiry there always tells them.
 ASKS_THE_PATIENT = {InquiryStatus.WAITING_FOR_PATIENT}
+# Moves the patient hears about when a coordinator makes them in the workspace.
+TELLS_THE_PATIENT = {
+    InquiryStatus.WAITING_FOR_PATIENT,
+    InquiryStatus.WITH_CLINICS,
+    InquiryStatus.ANSWERED,
+    InquiryStatus.CLOSED,
+}
 
 
 class TransitionNotAllowed(Exception):
@@ -187,26 +196,65 @@ def inquiry_add_patient_reply(*, inquiry, message, uploads, submission_key=None,
         uploads = [*uploads_release(held), *uploads]
         _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
         uploads_discard(held)
+        Inquiry.objects.filter(pk=inquiry.pk).update(unread_patient_messages=F("unread_patient_messages") + 1)
         if inquiry.status == InquiryStatus.WAITING_FOR_PATIENT:
             inquiry_transition(inquiry=inquiry, to=InquiryStatus.IN_REVIEW, by=None)
         _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_REPLY)
     return entry
 
 
+class ClosingReasonRequired(Exception):
+    pass
+
+
+class InquiryChanged(Exception):
+    """The inquiry changed since the form was shown (another coordinator acted on it)."""
+
+    def __init__(self, inquiry):
+        latest = (
+            inquiry.timeline.exclude(author=None).select_related("author").order_by("-created_at").first()
+        )
+        self.changed_by = latest.author if latest else None
+        self.changed_at = latest.created_at if latest else inquiry.updated_at
+        super().__init__(f"{inquiry.reference} changed")
+
+
+def inquiry_claim_version(inquiry, version):
+    """Within the caller's transaction: raise InquiryChanged unless the inquiry is still at ``version``
+    (the one its form was built on), then move it to the next version. The conditional update
+    locks the row, so two coordinators acting at once cannot both pass."""
+    claimed = Inquiry.objects.filter(pk=inquiry.pk, version=version).update(version=F("version") + 1)
+    if not claimed:
+        raise InquiryChanged(inquiry)
+    inquiry.version = version + 1
+
+
+def _first_response(inquiry, by):
+    """A coordinator's first answer or status move stops the first-response clock."""
+    if by is not None and inquiry.first_responded_at is None:
+        inquiry.first_responded_at = timezone.now()
+        inquiry.save(update_fields=["first_responded_at"])
+
+
 @transaction.atomic
-def inquiry_transition(*, inquiry, to, by, note="", notify_patient=None):
+def inquiry_transition(*, inquiry, to, by, note="", notify_patient=None, closing_reason=""):
     """The only way to change an inquiry's status: checks the move, records it, saves the status.
 
     The patient is told (in their language) when the new status asks something of them, or when
-    ``notify_patient`` says so.
+    ``notify_patient`` says so. Closing takes a reason when a coordinator closes (``by``); reopening
+    clears it.
     """
     to = InquiryStatus(to)
     current = InquiryStatus(inquiry.status)
     if to not in ALLOWED_TRANSITIONS[current]:
         raise TransitionNotAllowed(f"{current} → {to}")
+    if to == InquiryStatus.CLOSED and by is not None and not closing_reason:
+        raise ClosingReasonRequired(inquiry.reference)
     inquiry.status = to
     inquiry.closed_at = timezone.now() if to == InquiryStatus.CLOSED else None
-    inquiry.save(update_fields=["status", "closed_at", "updated_at"])
+    inquiry.closing_reason = closing_reason if to == InquiryStatus.CLOSED else ""
+    inquiry.save(update_fields=["status", "closed_at", "closing_reason", "updated_at"])
+    _first_response(inquiry, by)
     TimelineEntry.objects.create(
         inquiry=inquiry,
         kind=TimelineKind.STATUS,
@@ -238,7 +286,7 @@ def _send_notice_to_patient(inquiry):
 
 
 @transaction.atomic
-def inquiry_respond(*, inquiry, by, message="", public=True, to=None):
+def inquiry_respond(*, inquiry, by, message="", public=True, to=None, closing_reason=""):
     """A coordinator's answer: an optional status change and a message, public or internal.
 
     The patient is emailed (in their language) when a public message or a status change is added.
@@ -246,7 +294,12 @@ def inquiry_respond(*, inquiry, by, message="", public=True, to=None):
     changes_status = bool(to) and to != inquiry.status
     if changes_status:
         inquiry_transition(
-            inquiry=inquiry, to=to, by=by, note=message if public else "", notify_patient=False
+            inquiry=inquiry,
+            to=to,
+            by=by,
+            note=message if public else "",
+            notify_patient=False,
+            closing_reason=closing_reason,
         )
         if message and not public:
             TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.NOTE, author=by, body=message)
@@ -258,6 +311,8 @@ def inquiry_respond(*, inquiry, by, message="", public=True, to=None):
             author=by,
             body=message,
         )
+    if public and message:
+        _first_response(inquiry, by)
     # A status change is always shown to the patient, whatever the message's visibility.
     if changes_status or (public and message):
         _send_notice_to_patient(inquiry)
@@ -272,6 +327,30 @@ def _in_language(language, url_name):
 def _masked(address):
     local, _at, domain = address.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+@transaction.atomic
+def inquiry_assign(*, inquiry, to, by):
+    """Give the inquiry to a coordinator (or to nobody); the timeline records old → new."""
+    old = inquiry.assigned_to
+    if old == to:
+        return inquiry
+    inquiry.assigned_to = to
+    inquiry.save(update_fields=["assigned_to", "updated_at"])
+    TimelineEntry.objects.create(
+        inquiry=inquiry,
+        kind=TimelineKind.ASSIGNED,
+        author=by,
+        body=f"{old.get_username() if old else '—'} → {to.get_username() if to else '—'}",
+    )
+    return inquiry
+
+
+def inquiry_mark_read(inquiry):
+    """The patient's new messages have been seen by a coordinator."""
+    if inquiry.unread_patient_messages:
+        Inquiry.objects.filter(pk=inquiry.pk).update(unread_patient_messages=0)
+        inquiry.unread_patient_messages = 0
 
 
 @transaction.atomic
@@ -329,7 +408,9 @@ def inquiry_anonymise(*, inquiry, by=None):
     paths = [attachment.file.name for attachment in inquiry.attachments.all()]
     with transaction.atomic():
         if inquiry.status != InquiryStatus.CLOSED:
-            inquiry_transition(inquiry=inquiry, to=InquiryStatus.CLOSED, by=by)
+            inquiry_transition(
+                inquiry=inquiry, to=InquiryStatus.CLOSED, by=by, closing_reason=ClosingReason.ERASED
+            )
         inquiry.attachments.all().delete()
         inquiry.notice_links.all().delete()
         inquiry.timeline.update(body="")

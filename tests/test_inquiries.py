@@ -646,8 +646,8 @@ def test_deletion_request_is_confirmed_by_a_coordinator_and_erases_the_data(
 def test_purge_erases_closed_inquiries_after_the_retention_period(client, two_inquiries, coordinator):
     # (files of purged inquiries are removed after commit; see the deletion test)
     first, _link, second, _ = two_inquiries
-    inquiry_transition(inquiry=first, to=InquiryStatus.CLOSED, by=coordinator)
-    inquiry_transition(inquiry=second, to=InquiryStatus.CLOSED, by=coordinator)
+    inquiry_transition(inquiry=first, to=InquiryStatus.CLOSED, by=coordinator, closing_reason="booked")
+    inquiry_transition(inquiry=second, to=InquiryStatus.CLOSED, by=coordinator, closing_reason="booked")
     Inquiry.objects.filter(pk=first.pk).update(closed_at=timezone.now() - datetime.timedelta(days=400))
     call_command("purge_inquiries", days=365, verbosity=0)
     first.refresh_from_db()

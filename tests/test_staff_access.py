@@ -6,7 +6,7 @@ import time
 from html import unescape
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
@@ -216,9 +216,7 @@ def test_without_the_download_permission_no_route_leads_to_a_file(inquiries, cli
     attachment = Attachment.objects.get(inquiry=inquiry_a)
     changer = make_staff("changer")
     changer.user_permissions.add(
-        *__import__("django.contrib.auth.models").contrib.auth.models.Permission.objects.filter(
-            codename__in=["view_inquiry", "change_inquiry", "correct_patient_email"]
-        )
+        *Permission.objects.filter(codename__in=["view_inquiry", "change_inquiry", "correct_patient_email"])
     )
     staff = signed_in(changer)
     assert staff.get(f"/admin/inquiries/files/{attachment.pk}/").status_code == 404

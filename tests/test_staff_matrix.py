@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tasks_db.models import DBTaskResult
 
 from clinics.models import Clinic
 from conditions.models import Condition, Specialty, Treatment
@@ -82,6 +83,8 @@ def world(client, demo, settings):
     return {
         "clients": clients,
         "objects": {
+            "reference_a": inquiry_a.reference,
+            "reference_b": inquiry_b.reference,
             "inquiry_a": inquiry_a.pk,
             "inquiry_b": inquiry_b.pk,
             "attachment_a": Attachment.objects.get(inquiry=inquiry_a).pk,
@@ -95,7 +98,7 @@ def world(client, demo, settings):
             "specialty": Specialty.objects.first().pk,
             "totp": TOTPDevice.objects.first().pk,
             "static": StaticDevice.objects.create(user=first_user, name="backup").pk,
-            "task": __import__("django_tasks_db.models").models.DBTaskResult.objects.first().pk,
+            "task": DBTaskResult.objects.first().pk,
         },
     }
 
@@ -215,6 +218,29 @@ CASES = [
     ("missing object", lambda o: "/admin/conditions/condition/999999/change/", codes()),
 ]
 
+WORKSPACE_STAFF = codes(200, content_editor=404, clinic_manager=404)
+for reference_key, reach in (("reference_a", INQUIRY_A), ("reference_b", INQUIRY_B)):
+    CASES += [
+        (f"workspace {reference_key}", lambda o, k=reference_key: f"/workspace/{o[k]}/", reach),
+        *(
+            (
+                f"workspace {action} {reference_key} (GET)",
+                lambda o, k=reference_key, a=action: f"/workspace/{o[k]}/{a}/",
+                codes(405, content_editor=404, clinic_manager=404),
+            )
+            for action in ("reply", "note", "status", "assign")
+        ),
+    ]
+CASES.append(("workspace inbox", lambda o: "/workspace/", WORKSPACE_STAFF))
+CASES.append(("workspace export", lambda o: "/workspace/export.csv", codes(lead=200, admin=200)))
+
+# Workspace actions posted empty: refused as invalid (400) within reach, 404 beyond it.
+WORKSPACE_POSTS = [
+    (f"/workspace/{{{key}}}/{action}/", {**reach, **{u: 400 for u, code in reach.items() if code == 200}})
+    for key, reach in (("reference_a", INQUIRY_A), ("reference_b", INQUIRY_B))
+    for action in ("reply", "note", "status", "assign")
+]
+
 # Actions are posted to the list page: the same rule, 404 for whoever may not run them.
 ACTION_CASES = [
     ("export", "export_csv", codes(lead=200, admin=200)),
@@ -239,6 +265,12 @@ def test_every_staff_url_answers_each_kind_of_user_as_expected(world):
             status = world["clients"][user].get(url).status_code
             if status != expected[user]:
                 mismatches.append(f"{label} ({url}) as {user}: {status}, expected {expected[user]}")
+    for template, expected in WORKSPACE_POSTS:
+        url = template.format(**objects)
+        for user in USERS:
+            status = world["clients"][user].post(url, {}).status_code
+            if status != expected[user]:
+                mismatches.append(f"POST {url} as {user}: {status}, expected {expected[user]}")
     for label, action, expected in ACTION_CASES:
         for user in USERS:
             response = world["clients"][user].post(
@@ -262,12 +294,15 @@ def staff_routes():
             elif isinstance(pattern, URLPattern):
                 yield prefix + str(pattern.pattern)
 
-    return {route for route in walk(get_resolver().url_patterns) if route.startswith(("admin/", "staff/"))}
+    staff_areas = ("admin/", "staff/", "workspace/")
+    return {route for route in walk(get_resolver().url_patterns) if route.startswith(staff_areas)}
 
 
 def test_no_staff_url_is_missing_from_the_matrix():
     sample = dict.fromkeys(
         [
+            "reference_a",
+            "reference_b",
             "inquiry_a",
             "inquiry_b",
             "attachment_a",
@@ -290,6 +325,7 @@ def test_no_staff_url_is_missing_from_the_matrix():
         1,
     )
     sample["attachment_a"] = "3f1c2a4e-0000-4000-8000-000000000000"
+    sample["reference_a"] = sample["reference_b"] = "CP-0000-0000"
     # A regular-expression route reads "^…" in the patterns and "…" once resolved.
     covered = {resolve(url_of(sample)).route for _label, url_of, _expected in CASES}
     routes = {route.replace("admin/^", "admin/") for route in staff_routes()}

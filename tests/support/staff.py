@@ -1,5 +1,7 @@
 """Staff users as the tests need them: in a role, signed in with a confirmed second factor."""
 
+import time
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -37,6 +39,6 @@ def signed_in(user, *, second_factor=True, identity_confirmed=True, client=None)
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         if identity_confirmed:
-            session[sessions.CONFIRMED_AT] = __import__("time").time()
+            session[sessions.CONFIRMED_AT] = time.time()
         session.save()
     return client

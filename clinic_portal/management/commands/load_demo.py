@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 DEMO_LOADERS = [
     "conditions.demo.loader.load",
     "clinics.demo.loader.load",
+    "workspace.demo.loader.load",
 ]
 
 

@@ -1,0 +1,61 @@
+"""The workspace in a real Chromium: one inquiry triaged from the inbox to a sent reply with the keyboard
+alone, and the workspace's forms after a validation error."""
+
+from django.core import mail
+
+from inquiries.models import Inquiry, InquiryStatus, TimelineKind
+from staff.roles import COORDINATOR
+from tests.support.browser import browser_marks, staff_sign_in
+from tests.support.patients import submit
+from tests.support.staff import make_staff
+
+pytestmark = browser_marks()
+
+
+def test_a_coordinator_triages_an_inquiry_with_the_keyboard_alone(page, demo_site, client, console_errors):
+    submit(client, email="anna@example.com", language="ru")
+    inquiry = Inquiry.objects.get()
+    mail.outbox.clear()
+    make_staff("minji", COORDINATOR, languages=["ru"])
+    staff_sign_in(page, demo_site, "minji", "a-long-staff-password", next_path="/workspace/")
+
+    page.keyboard.press("j")  # the first (most urgent) inquiry of the queue
+    assert page.evaluate("document.activeElement.textContent") == inquiry.reference
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/workspace/{inquiry.reference}/")
+    page.keyboard.press("a")  # assign to me
+    page.locator("text=Your reply was sent").or_(page.locator("h1")).first.wait_for()
+    page.wait_for_function("document.querySelector('form[data-take]') === null")
+    page.keyboard.press("r")  # to the reply
+    page.keyboard.type("Здравствуйте! Мы изучаем ваш запрос.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.locator(".message-success, .message", has_text="Your reply was sent to the patient.").wait_for()
+
+    inquiry.refresh_from_db()
+    assert inquiry.assigned_to.get_username() == "minji"
+    assert inquiry.first_responded_at is not None
+    reply = inquiry.timeline.get(kind=TimelineKind.COORDINATOR_MESSAGE)
+    assert reply.body == "Здравствуйте! Мы изучаем ваш запрос."
+    assert [email.to for email in mail.outbox] == [["anna@example.com"]]
+    page.keyboard.press("u")  # back to the inbox
+    page.wait_for_url("**/workspace/")
+    assert console_errors == []
+
+
+def test_closing_without_a_reason_is_refused_then_accepted(page, demo_site, client):
+    submit(client, email="olga@example.com")
+    inquiry = Inquiry.objects.get()
+    make_staff("lead-user", COORDINATOR, languages=["ru"])
+    staff_sign_in(
+        page, demo_site, "lead-user", "a-long-staff-password", next_path=f"/workspace/{inquiry.reference}/"
+    )
+    page.select_option("[name=status]", "closed")
+    page.click("text=Change status")
+    page.locator(".field-error", has_text="Choose why the request is closed.").wait_for()
+    page.select_option("[name=status]", "closed")
+    page.select_option("[name=closing_reason]", "duplicate")
+    page.click("text=Change status")
+    page.wait_for_url(f"**/workspace/{inquiry.reference}/")
+    inquiry.refresh_from_db()
+    assert (inquiry.status, inquiry.closing_reason) == (InquiryStatus.CLOSED, "duplicate")

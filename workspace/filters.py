@@ -1,0 +1,103 @@
+"""The inbox's filters, kept in the URL (so a view can be bookmarked)."""
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.db.models import Case, IntegerField, Q, When
+from django.utils.translation import gettext_lazy as _
+
+from clinics.models import Clinic
+from conditions.models import Condition
+from inquiries.models import Inquiry, InquiryStatus
+
+ASSIGNED_CHOICES = [("me", _("Assigned to me")), ("none", _("Unassigned")), ("any", _("Anyone"))]
+SORTS = {"due": ["first_response_due_at", "created_at"], "newest": ["-created_at"], "oldest": ["created_at"]}
+SORT_CHOICES = [("due", _("Most urgent first")), ("newest", _("Newest first")), ("oldest", _("Oldest first"))]
+
+
+class InboxFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Reference, name or email"), method="search")
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=InquiryStatus.choices, empty_label=_("Any")
+    )
+    language = django_filters.ChoiceFilter(
+        label=_("Language"), choices=settings.LANGUAGES, empty_label=_("Any")
+    )
+    condition = django_filters.ModelChoiceFilter(
+        label=_("Condition"),
+        queryset=Condition.objects.published(),
+        to_field_name="slug",
+        empty_label=_("Any"),
+    )
+    clinic = django_filters.ModelChoiceFilter(
+        label=_("Clinic"),
+        queryset=Clinic.objects.published(),
+        to_field_name="slug",
+        method="chosen_clinic",
+        empty_label=_("Any"),
+    )
+    assigned = django_filters.ChoiceFilter(
+        label=_("Assigned"), choices=ASSIGNED_CHOICES, method="assignee", empty_label=_("Any")
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue only"), method="only_overdue", widget=forms.CheckboxInput
+    )
+    unread = django_filters.BooleanFilter(
+        label=_("With unread patient messages"), method="only_unread", widget=forms.CheckboxInput
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort"), choices=SORT_CHOICES, method="sorted_by", empty_label=None
+    )
+
+    class Meta:
+        model = Inquiry
+        fields = []
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.filters["condition"].queryset = Condition.objects.published().order_by("slug")
+        self.filters["clinic"].queryset = Clinic.objects.published().order_by_name()
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def chosen_clinic(self, queryset, name, clinic):
+        return queryset.filter(preferred_clinics=clinic)
+
+    def assignee(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assigned_to=self.user)
+        if value == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+    def only_overdue(self, queryset, name, value):
+        return queryset.overdue() if value else queryset
+
+    def only_unread(self, queryset, name, value):
+        return queryset.filter(unread_patient_messages__gt=0) if value else queryset
+
+    def sorted_by(self, queryset, name, value):
+        return queryset.order_by(*SORTS.get(value, SORTS["due"]))
+
+    @property
+    def is_default_view(self):
+        """No filter chosen: the coordinator's own queue."""
+        return not any(self.data.get(name) for name in self.filters)
+
+
+def default_queue(queryset, user):
+    """Their own open inquiries, then unassigned ones in their languages; most urgent first."""
+    profile = getattr(user, "coordinator_profile", None)
+    languages = profile.languages if profile else []
+    unassigned = Q(assigned_to__isnull=True)
+    if languages:
+        unassigned &= Q(language__in=languages)
+    mine_first = Case(When(assigned_to=user, then=0), default=1, output_field=IntegerField())
+    return (
+        queryset.open()
+        .filter(Q(assigned_to=user) | unassigned)
+        .annotate(mine_first=mine_first)
+        .order_by("mine_first", "first_response_due_at")
+    )

@@ -1,0 +1,251 @@
+"""The coordinators' workspace: the inbox and one inquiry with its actions. Thin views: the reach
+rule is ``Inquiry.objects.visible_to``, the actions are the inquiries services."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from clinics.models import Clinic
+from inquiries.exports import export_lines
+from inquiries.models import Inquiry, InquiryStatus
+from inquiries.services import (
+    TELLS_THE_PATIENT,
+    InquiryChanged,
+    inquiry_assign,
+    inquiry_claim_version,
+    inquiry_mark_read,
+    inquiry_respond,
+    inquiry_transition,
+)
+from staff.audit import record
+from staff.models import AuditAction
+from workspace.filters import SORTS, InboxFilter, default_queue
+from workspace.forms import AssignForm, NoteForm, ReplyForm, StatusForm
+from workspace.reply_templates import BY_KEY, REPLY_TEMPLATES
+
+PAGE_SIZE = 50
+
+
+def workspace_page(view):
+    """Signed-in staff who handle inquiries (the second factor is checked by StaffAccessMiddleware);
+    anyone else: 404. Pages are private: never cached, never indexed."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("staff:login"))
+        if not (user.is_active and user.is_staff and user.has_perm("inquiries.view_inquiry")):
+            raise Http404
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store, private"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapper
+
+
+def _status_counts(reachable, user):
+    """Open inquiries per status, and mine / unassigned / overdue, in one query over open ones only."""
+    open_statuses = [status for status in InquiryStatus if status != InquiryStatus.CLOSED]
+    counts = reachable.open().aggregate(
+        **{status.value: Count("pk", filter=Q(status=status)) for status in open_statuses},
+        mine=Count("pk", filter=Q(assigned_to=user)),
+        unassigned=Count("pk", filter=Q(assigned_to__isnull=True)),
+        overdue=Count(
+            "pk", filter=Q(first_responded_at__isnull=True, first_response_due_at__lt=timezone.now())
+        ),
+    )
+    by_status = [(status, counts[status.value]) for status in open_statuses]
+    return by_status, counts
+
+
+def _inbox_rows(request):
+    reachable = Inquiry.objects.visible_to(request.user)
+    inbox_filter = InboxFilter(request.GET, queryset=reachable, user=request.user)
+    if inbox_filter.is_default_view:
+        rows = default_queue(reachable, request.user)
+    elif inbox_filter.is_valid():
+        rows = inbox_filter.qs
+        if not request.GET.get("sort"):
+            rows = rows.order_by(*SORTS["due"])
+    else:
+        rows = reachable.none()
+    return reachable, inbox_filter, rows
+
+
+@workspace_page
+@require_safe
+def inbox(request):
+    reachable, inbox_filter, rows = _inbox_rows(request)
+    try:
+        number = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        number = 1
+    # One row beyond the page says whether there is a next one: no COUNT over the whole table.
+    window = list(
+        rows.select_related("condition", "assigned_to").prefetch_related(
+            Prefetch("preferred_clinics", queryset=Clinic.objects.order_by_name())
+        )[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1]
+    )
+    by_status, counts = _status_counts(reachable, request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": inbox_filter,
+        "inquiries": window[:PAGE_SIZE],
+        "page_number": number,
+        "has_next": len(window) > PAGE_SIZE,
+        "query": query.urlencode(),
+        "by_status": by_status,
+        "counts": counts,
+        "now": timezone.now(),
+        "may_export": request.user.has_perm("inquiries.export_inquiry"),
+    }
+    return render(request, "workspace/inbox.html", context)
+
+
+@workspace_page
+@require_safe
+def export(request):
+    """The inbox's rows as CSV, as filtered (leads and admins)."""
+    if not request.user.has_perm("inquiries.export_inquiry"):
+        raise Http404
+    _reachable_rows, _filter, rows = _inbox_rows(request)
+    rows = rows.select_related("condition", "assigned_to").prefetch_related("preferred_clinics")
+    references = list(rows.values_list("reference", flat=True))
+    record(
+        AuditAction.EXPORT,
+        request=request,
+        changes={"filters": request.GET.dict(), "references": references},
+        note=f"{len(references)} inquiries",
+    )
+    response = StreamingHttpResponse(
+        export_lines(rows.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="inquiries.csv"'
+    return response
+
+
+def _reachable(request, reference):
+    queryset = Inquiry.objects.visible_to(request.user).select_related("condition", "assigned_to")
+    return get_object_or_404(queryset, reference=reference, anonymised_at__isnull=True)
+
+
+def _render_inquiry(request, inquiry, *, forms=None, status=200):
+    forms = forms or {}
+    template = BY_KEY.get(request.GET.get("template", ""))
+    reply_initial = {"message": template.render(inquiry, inquiry.language)} if template else {}
+    context = {
+        "inquiry": inquiry,
+        "timeline": inquiry.timeline.select_related("author").prefetch_related("attachments"),
+        "attachments": inquiry.attachments.all(),
+        "clinics": inquiry.preferred_clinics.order_by_name(),
+        "reply_templates": REPLY_TEMPLATES,
+        "chosen_template": template,
+        "template_for_reader": template.render(inquiry, request.LANGUAGE_CODE) if template else "",
+        "reply_form": forms.get("reply") or ReplyForm(inquiry=inquiry, initial=reply_initial),
+        "note_form": forms.get("note") or NoteForm(inquiry=inquiry),
+        "status_form": forms.get("status") or StatusForm(inquiry=inquiry),
+        "assign_form": forms.get("assign") or AssignForm(inquiry=inquiry, user=request.user),
+        "now": timezone.now(),
+    }
+    return render(request, "workspace/inquiry.html", context, status=status)
+
+
+@workspace_page
+@require_safe
+def inquiry_detail(request, reference):
+    inquiry = _reachable(request, reference)
+    inquiry_mark_read(inquiry)
+    record(AuditAction.VIEW, request=request, obj=inquiry)
+    return _render_inquiry(request, inquiry)
+
+
+def _act(request, reference, form_class, name, action, **form_kwargs):
+    """Bind the form; on success run ``action(inquiry, cleaned_data)`` at the form's version."""
+    inquiry = _reachable(request, reference)
+    form = form_class(request.POST, inquiry=inquiry, **form_kwargs)
+    if not form.is_valid():
+        return _render_inquiry(request, inquiry, forms={name: form}, status=400)
+    try:
+        with transaction.atomic():
+            inquiry_claim_version(inquiry, form.cleaned_data["version"])
+            action(inquiry, form.cleaned_data)
+    except InquiryChanged as changed:
+        who = changed.changed_by.get_username() if changed.changed_by else _("someone")
+        when = formats.date_format(timezone.localtime(changed.changed_at), "DATETIME_FORMAT")
+        messages.error(
+            request,
+            _(
+                "This inquiry was changed by %(who)s at %(when)s. Reload it to see the change; "
+                "nothing was saved."
+            )
+            % {"who": who, "when": when},
+        )
+        return _render_inquiry(request, _reachable(request, reference), forms={name: form}, status=409)
+    return redirect("workspace:inquiry", reference=reference)
+
+
+@workspace_page
+@require_POST
+def reply(request, reference):
+    def send(inquiry, data):
+        inquiry_respond(inquiry=inquiry, by=request.user, message=data["message"], public=True)
+        record(AuditAction.MESSAGE, request=request, obj=inquiry, note="public")
+
+    response = _act(request, reference, ReplyForm, "reply", send)
+    if response.status_code == 302:
+        messages.success(request, _("Your reply was sent to the patient."))
+    return response
+
+
+@workspace_page
+@require_POST
+def note(request, reference):
+    def add(inquiry, data):
+        inquiry_respond(inquiry=inquiry, by=request.user, message=data["note"], public=False)
+        record(AuditAction.MESSAGE, request=request, obj=inquiry, note="internal")
+
+    return _act(request, reference, NoteForm, "note", add)
+
+
+@workspace_page
+@require_POST
+def change_status(request, reference):
+    def move(inquiry, data):
+        old = inquiry.status
+        inquiry_transition(
+            inquiry=inquiry,
+            to=data["status"],
+            by=request.user,
+            closing_reason=data["closing_reason"],
+            notify_patient=data["status"] in TELLS_THE_PATIENT,
+        )
+        changes = {"status": [old, inquiry.status]}
+        if inquiry.closing_reason:
+            changes["closing_reason"] = ["", inquiry.closing_reason]
+        record(AuditAction.STATUS, request=request, obj=inquiry, changes=changes)
+
+    return _act(request, reference, StatusForm, "status", move)
+
+
+@workspace_page
+@require_POST
+def assign(request, reference):
+    def give(inquiry, data):
+        before = inquiry.assigned_to.get_username() if inquiry.assigned_to else None
+        inquiry_assign(inquiry=inquiry, to=data["assignee"], by=request.user)
+        after = inquiry.assigned_to.get_username() if inquiry.assigned_to else None
+        record(AuditAction.ASSIGN, request=request, obj=inquiry, changes={"assigned_to": [before, after]})
+
+    return _act(request, reference, AssignForm, "assign", give, user=request.user)
