@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 # The site runs with DEBUG off unless told otherwise; these development commands turn it on.
 export DEBUG ?= 1
 
-.PHONY: run test lint format messages translations ci vendor bench bench-uploads worker clean
+.PHONY: run test lint format messages translations ci vendor bench bench-inbox bench-uploads worker clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ worker: translations
 
 vendor:
 	bin/vendor-assets
+
+bench-inbox: translations
+	$(PY) bench/inbox.py
 
 bench-uploads: translations
 	$(PY) bench/uploads.py

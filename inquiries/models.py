@@ -107,9 +107,13 @@ class SymptomDuration(models.TextChoices):
     OVER_FIVE_YEARS = "over_5_years", _("More than 5 years")
 
 
+OPEN_STATUSES = [status for status in InquiryStatus if status != InquiryStatus.CLOSED]
+
+
 class InquiryQuerySet(SearchTextQuerySet):
     def open(self):
-        return self.exclude(status=InquiryStatus.CLOSED)
+        # "status IN (…)", not "NOT closed": the status indexes serve it however many are closed.
+        return self.filter(status__in=OPEN_STATUSES)
 
     def awaiting_first_response(self):
         return self.open().filter(first_responded_at__isnull=True)
@@ -233,13 +237,31 @@ class Inquiry(models.Model):
         verbose_name = _("inquiry")
         verbose_name_plural = _("inquiries")
         indexes = [
-            # The inbox: one index per filter it offers, each ending in its sort orders.
+            # The inbox: for each filter an index that also yields the rows most urgent first, so a page
+            # is read from the top of one index (any further filter is checked on those rows).
+            models.Index(fields=["first_response_due_at"], name="inquiry_due"),
             models.Index(fields=["status", "first_response_due_at"], name="inquiry_status_due"),
-            models.Index(fields=["status", "created_at"], name="inquiry_status_created"),
-            models.Index(fields=["assigned_to", "status", "first_response_due_at"], name="inquiry_assignee"),
-            models.Index(fields=["language", "status", "first_response_due_at"], name="inquiry_language"),
-            models.Index(fields=["condition", "status", "first_response_due_at"], name="inquiry_condition"),
+            models.Index(fields=["assigned_to", "first_response_due_at"], name="inquiry_assignee_due"),
+            # The coordinator's own queue and the mine / unassigned counts: open inquiries only.
+            models.Index(
+                fields=["assigned_to", "first_response_due_at"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="inquiry_open_assignee_due",
+            ),
+            models.Index(fields=["language", "first_response_due_at"], name="inquiry_language_due"),
+            models.Index(fields=["condition", "first_response_due_at"], name="inquiry_condition_due"),
+            models.Index(
+                fields=["first_response_due_at", "status"],
+                condition=models.Q(first_responded_at__isnull=True),
+                name="inquiry_unanswered_due",
+            ),
+            models.Index(
+                fields=["first_response_due_at"],
+                condition=models.Q(unread_patient_messages__gt=0),
+                name="inquiry_unread_due",
+            ),
             models.Index(fields=["created_at"], name="inquiry_created"),
+            models.Index(fields=["status", "created_at"], name="inquiry_status_created"),
         ]
         permissions = [
             ("download_attachment", _("Can download medical records")),

@@ -15,6 +15,8 @@ pytestmark = browser_marks()
 def test_a_coordinator_triages_an_inquiry_with_the_keyboard_alone(page, demo_site, client, console_errors):
     submit(client, email="anna@example.com", language="ru")
     inquiry = Inquiry.objects.get()
+    submit(client, email="olga@example.com", language="ru")
+    second = Inquiry.objects.get(email="olga@example.com")
     mail.outbox.clear()
     make_staff("minji", COORDINATOR, languages=["ru"])
     staff_sign_in(page, demo_site, "minji", "a-long-staff-password", next_path="/workspace/")
@@ -37,7 +39,13 @@ def test_a_coordinator_triages_an_inquiry_with_the_keyboard_alone(page, demo_sit
     assert inquiry.first_responded_at is not None
     reply = inquiry.timeline.get(kind=TimelineKind.COORDINATOR_MESSAGE)
     assert reply.body == "Здравствуйте! Мы изучаем ваш запрос."
-    assert [email.to for email in mail.outbox] == [["anna@example.com"]]
+    assert [email.to for email in mail.outbox if email.to != ["coordinators@clinicportal.example"]] == [
+        ["anna@example.com"]
+    ]
+    page.keyboard.press("n")  # the next inquiry of the queue
+    page.wait_for_url(f"**/workspace/{second.reference}/")
+    page.keyboard.press("p")
+    page.wait_for_url(f"**/workspace/{inquiry.reference}/")
     page.keyboard.press("u")  # back to the inbox
     page.wait_for_url("**/workspace/")
     assert console_errors == []

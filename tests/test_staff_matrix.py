@@ -233,6 +233,7 @@ for reference_key, reach in (("reference_a", INQUIRY_A), ("reference_b", INQUIRY
     ]
 CASES.append(("workspace inbox", lambda o: "/workspace/", WORKSPACE_STAFF))
 CASES.append(("workspace export", lambda o: "/workspace/export.csv", codes(lead=200, admin=200)))
+CASES.append(("workspace numbers", lambda o: "/workspace/dashboard/", codes(lead=200, admin=200)))
 
 # Workspace actions posted empty: refused as invalid (400) within reach, 404 beyond it.
 WORKSPACE_POSTS = [

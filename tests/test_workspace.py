@@ -375,3 +375,48 @@ def test_the_demo_brings_inquiries_in_several_states_and_staff_whose_credentials
     assert "authenticator key" not in second.getvalue()
     lead = signed_in(get_user_model().objects.get(username="demo-lead"))
     assert lead.get("/workspace/?assigned=any").status_code == 200
+
+
+def test_next_and_previous_follow_the_list_the_coordinator_came_from(requests_in, team):
+    inquiries, _ = requests_in
+    anna, olga = inquiries["anna@example.com"], inquiries["olga@example.com"]
+    page = unescape(signed_in(team["lead"]).get(f"/workspace/{anna.reference}/?language=ru").content.decode())
+    assert f'href="/workspace/{olga.reference}/?language=ru" rel="next"' in page
+    assert 'rel="prev"' not in page
+    assert 'href="/workspace/?language=ru" data-back' in page
+
+
+# --- numbers for the team ------------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_arrivals_response_times_overdue_and_load(requests_in, team):
+    inquiries, _ = requests_in
+    now = timezone.now()
+    for email, hours in (("anna@example.com", 2), ("bat@example.com", 4), ("lan@example.com", 30)):
+        inquiry = inquiries[email]
+        Inquiry.objects.filter(pk=inquiry.pk).update(
+            first_responded_at=inquiry.created_at + timezone.timedelta(hours=hours)
+        )
+    Inquiry.objects.filter(pk=inquiries["olga@example.com"].pk).update(
+        first_response_due_at=now - timezone.timedelta(hours=1), assigned_to=team["ko_coordinator"]
+    )
+    Inquiry.objects.filter(pk=inquiries["yuki@example.com"].pk).update(assigned_to=team["ko_coordinator"])
+    response = signed_in(team["lead"]).get("/workspace/dashboard/")
+    assert response.status_code == 200
+    page = unescape(response.content.decode())
+    assert 'data-figure="median">4.0<' in page
+    assert 'data-figure="p90">30.0<' in page
+    assert 'data-figure="overdue">1<' in page
+    assert '<tr data-load="minji"><th scope="row">minji</th><td>2</td><td>1</td></tr>' in page
+    assert "<svg" in page and "<title>" in page
+    with CaptureQueriesContext(connection) as captured:
+        signed_in(team["lead"]).get("/workspace/dashboard/")
+    few = len(captured)
+    submit(Client(), email="one-more@example.com")
+    with CaptureQueriesContext(connection) as captured:
+        signed_in(team["lead"]).get("/workspace/dashboard/")
+    assert len(captured) == few
+
+
+def test_only_leads_and_admins_see_the_numbers(requests_in, team):
+    assert signed_in(team["ko_coordinator"]).get("/workspace/dashboard/").status_code == 404

@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 from django.conf import settings
-from django.db.models import Case, IntegerField, Q, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, When
 from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Clinic
@@ -63,7 +63,9 @@ class InboxFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def chosen_clinic(self, queryset, name, clinic):
-        return queryset.filter(preferred_clinics=clinic)
+        # EXISTS rather than a join: the rows stay in the order of the inquiry's own index.
+        names_it = Inquiry.preferred_clinics.through.objects.filter(inquiry_id=OuterRef("pk"), clinic=clinic)
+        return queryset.filter(Exists(names_it))
 
     def assignee(self, queryset, name, value):
         if value == "me":

@@ -7,6 +7,7 @@ app_name = "workspace"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("export.csv", views.export, name="export"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("<str:reference>/", views.inquiry_detail, name="inquiry"),
     path("<str:reference>/reply/", views.reply, name="reply"),
     path("<str:reference>/note/", views.note, name="note"),

@@ -6,7 +6,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from clinics.models import Clinic
 from inquiries.exports import export_lines
-from inquiries.models import Inquiry, InquiryStatus
+from inquiries.models import OPEN_STATUSES, Inquiry
 from inquiries.services import (
     TELLS_THE_PATIENT,
     InquiryChanged,
@@ -28,6 +28,7 @@ from inquiries.services import (
 )
 from staff.audit import record
 from staff.models import AuditAction
+from workspace.dashboard import figures
 from workspace.filters import SORTS, InboxFilter, default_queue
 from workspace.forms import AssignForm, NoteForm, ReplyForm, StatusForm
 from workspace.reply_templates import BY_KEY, REPLY_TEMPLATES
@@ -55,17 +56,16 @@ def workspace_page(view):
 
 
 def _status_counts(reachable, user):
-    """Open inquiries per status, and mine / unassigned / overdue, in one query over open ones only."""
-    open_statuses = [status for status in InquiryStatus if status != InquiryStatus.CLOSED]
-    counts = reachable.open().aggregate(
-        **{status.value: Count("pk", filter=Q(status=status)) for status in open_statuses},
-        mine=Count("pk", filter=Q(assigned_to=user)),
-        unassigned=Count("pk", filter=Q(assigned_to__isnull=True)),
-        overdue=Count(
-            "pk", filter=Q(first_responded_at__isnull=True, first_response_due_at__lt=timezone.now())
-        ),
-    )
-    by_status = [(status, counts[status.value]) for status in open_statuses]
+    """Open inquiries per status, and mine / unassigned / overdue. Open ones only (never a count of
+    every closed inquiry), each count from an index of its own."""
+    open_inquiries = reachable.open()
+    per_status = dict(open_inquiries.order_by().values_list("status").annotate(n=Count("pk")))
+    by_status = [(status, per_status.get(status.value, 0)) for status in OPEN_STATUSES]
+    counts = {
+        "mine": open_inquiries.filter(assigned_to=user).count(),
+        "unassigned": open_inquiries.filter(assigned_to__isnull=True).count(),
+        "overdue": reachable.overdue().count(),
+    }
     return by_status, counts
 
 
@@ -144,6 +144,9 @@ def _reachable(request, reference):
 def _render_inquiry(request, inquiry, *, forms=None, status=200):
     forms = forms or {}
     template = BY_KEY.get(request.GET.get("template", ""))
+    inbox_query = request.GET.copy()
+    inbox_query.pop("template", None)
+    previous, following = _neighbours(request, inquiry.reference)
     reply_initial = {"message": template.render(inquiry, inquiry.language)} if template else {}
     context = {
         "inquiry": inquiry,
@@ -158,6 +161,9 @@ def _render_inquiry(request, inquiry, *, forms=None, status=200):
         "status_form": forms.get("status") or StatusForm(inquiry=inquiry),
         "assign_form": forms.get("assign") or AssignForm(inquiry=inquiry, user=request.user),
         "now": timezone.now(),
+        "inbox_query": inbox_query.urlencode(),
+        "previous_reference": previous,
+        "next_reference": following,
     }
     return render(request, "workspace/inquiry.html", context, status=status)
 
@@ -169,6 +175,22 @@ def inquiry_detail(request, reference):
     inquiry_mark_read(inquiry)
     record(AuditAction.VIEW, request=request, obj=inquiry)
     return _render_inquiry(request, inquiry)
+
+
+NEIGHBOUR_WINDOW = 500
+
+
+def _neighbours(request, reference):
+    """The previous and next inquiry in the list the coordinator came from (its filters ride along
+    in the query string), for the keyboard's n / p."""
+    _reachable_set, _filter, rows = _inbox_rows(request)
+    references = list(rows.values_list("reference", flat=True)[:NEIGHBOUR_WINDOW])
+    if reference not in references:
+        return None, None
+    position = references.index(reference)
+    previous = references[position - 1] if position > 0 else None
+    following = references[position + 1] if position + 1 < len(references) else None
+    return previous, following
 
 
 def _act(request, reference, form_class, name, action, **form_kwargs):
@@ -249,3 +271,13 @@ def assign(request, reference):
         record(AuditAction.ASSIGN, request=request, obj=inquiry, changes={"assigned_to": [before, after]})
 
     return _act(request, reference, AssignForm, "assign", give, user=request.user)
+
+
+@workspace_page
+@require_safe
+def dashboard(request):
+    """For leads and admins: arrivals per week, response times, overdue, each coordinator's load."""
+    if not request.user.has_perm("inquiries.view_all_inquiries"):
+        raise Http404
+    context = figures(Inquiry.objects.visible_to(request.user))
+    return render(request, "workspace/dashboard.html", context)

@@ -24,12 +24,16 @@
     var reply = document.querySelector("[data-reply] textarea");
     var take = document.querySelector("form[data-take]");
     var back = document.querySelector("[data-back]");
+    var next = document.querySelector("[data-next]");
+    var previous = document.querySelector("[data-previous]");
     var handled = true;
     if (event.key === "j" && rows.length) focusRow(current + 1);
     else if (event.key === "k" && rows.length) focusRow(current - 1);
     else if (event.key === "r" && reply) reply.focus();
     else if (event.key === "a" && take) take.requestSubmit();
     else if (event.key === "u" && back) window.location.assign(back.href);
+    else if (event.key === "n" && next) window.location.assign(next.href);
+    else if (event.key === "p" && previous) window.location.assign(previous.href);
     else handled = false;
     if (handled) event.preventDefault();
   });

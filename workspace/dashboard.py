@@ -1,0 +1,102 @@
+"""Numbers for the team: what arrives, how fast it is answered, who carries what."""
+
+import statistics
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from conditions.models import Condition
+
+WEEKS = 12
+CHART_HEIGHT = 120
+BAR_WIDTH = 28
+BAR_GAP = 8
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    x: int
+    y: int
+    height: int
+
+
+def _weeks(now):
+    start = timezone.localtime(now).date() - timezone.timedelta(days=timezone.localtime(now).weekday())
+    return [start - timezone.timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
+
+
+def _percentile(values, fraction):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _hours(delta):
+    return None if delta is None else round(delta.total_seconds() / 3600, 1)
+
+
+def figures(reachable, now=None):
+    """Everything the dashboard shows, in a fixed number of queries over the last WEEKS weeks."""
+    now = now or timezone.now()
+    weeks = _weeks(now)
+    since = timezone.make_aware(timezone.datetime.combine(weeks[0], timezone.datetime.min.time()))
+    recent = reachable.filter(created_at__gte=since)
+
+    per_week_language = {}
+    for row in (
+        recent.annotate(week=TruncWeek("created_at")).values("week", "language").annotate(n=Count("pk"))
+    ):
+        week = timezone.localtime(row["week"]).date() if hasattr(row["week"], "tzinfo") else row["week"]
+        per_week_language[(week, row["language"])] = row["n"]
+    languages = sorted({language for _week, language in per_week_language})
+    table = [(week, [per_week_language.get((week, language), 0) for language in languages]) for week in weeks]
+    totals = [sum(counts) for _week, counts in table]
+    tallest = max(totals) or 1
+    bars = []
+    for index, (week, total) in enumerate(zip(weeks, totals, strict=True)):
+        height = round(total / tallest * CHART_HEIGHT)
+        bars.append(
+            Bar(week.strftime("%m-%d"), total, index * (BAR_WIDTH + BAR_GAP), CHART_HEIGHT - height, height)
+        )
+
+    by_country = list(recent.values("country").annotate(n=Count("pk")).order_by("-n", "country")[:10])
+    condition_counts = list(recent.values("condition").annotate(n=Count("pk")).order_by("-n")[:10])
+    names = Condition.objects.in_bulk([row["condition"] for row in condition_counts if row["condition"]])
+    by_condition = [(names.get(row["condition"]), row["n"]) for row in condition_counts]
+    answered = [
+        responded - created
+        for created, responded in recent.filter(first_responded_at__isnull=False).values_list(
+            "created_at", "first_responded_at"
+        )
+    ]
+    load = list(
+        reachable.open()
+        .filter(assigned_to__isnull=False)
+        .values("assigned_to__username")
+        .annotate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=Q(first_responded_at__isnull=True, first_response_due_at__lt=now)),
+        )
+        .order_by("-open", "assigned_to__username")
+    )
+    return {
+        "weeks": weeks,
+        "languages": languages,
+        "table": table,
+        "bars": bars,
+        "chart_width": len(bars) * (BAR_WIDTH + BAR_GAP),
+        "chart_height": CHART_HEIGHT,
+        "bar_width": BAR_WIDTH,
+        "by_country": by_country,
+        "by_condition": by_condition,
+        "median_hours": _hours(statistics.median(answered)) if answered else None,
+        "p90_hours": _hours(_percentile(answered, 0.9)),
+        "answered": len(answered),
+        "overdue": reachable.overdue(now).count(),
+        "load": load,
+    }
