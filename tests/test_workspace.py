@@ -420,3 +420,23 @@ def test_the_dashboard_shows_arrivals_response_times_overdue_and_load(requests_i
 
 def test_only_leads_and_admins_see_the_numbers(requests_in, team):
     assert signed_in(team["ko_coordinator"]).get("/workspace/dashboard/").status_code == 404
+
+
+def test_one_inquiry_costs_the_same_number_of_queries_however_long_its_history(requests_in, team):
+    inquiries, _links = requests_in
+    anna = inquiries["anna@example.com"]
+    lead = signed_in(team["lead"])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert lead.get(f"/workspace/{anna.reference}/").status_code == 200
+        return len(captured)
+
+    short = queries()
+    for number in range(6):
+        lead.post(
+            f"/workspace/{anna.reference}/note/", {"note": f"note {number}", "version": anna.version + number}
+        )
+    anna.refresh_from_db()
+    assert anna.timeline.count() >= 7
+    assert queries() == short
