@@ -196,7 +196,9 @@ def inquiry_add_patient_reply(*, inquiry, message, uploads, submission_key=None,
         uploads = [*uploads_release(held), *uploads]
         _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
         uploads_discard(held)
-        Inquiry.objects.filter(pk=inquiry.pk).update(unread_patient_messages=F("unread_patient_messages") + 1)
+        Inquiry.objects.filter(pk=inquiry.pk).update(
+            unread_patient_messages=F("unread_patient_messages") + 1, version=F("version") + 1
+        )
         if inquiry.status == InquiryStatus.WAITING_FOR_PATIENT:
             inquiry_transition(inquiry=inquiry, to=InquiryStatus.IN_REVIEW, by=None)
         _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_REPLY)
@@ -211,12 +213,17 @@ class InquiryChanged(Exception):
     """The inquiry changed since the form was shown (another coordinator acted on it)."""
 
     def __init__(self, inquiry):
-        latest = (
-            inquiry.timeline.exclude(author=None).select_related("author").order_by("-created_at").first()
-        )
+        latest = inquiry.timeline.select_related("author").order_by("-created_at", "-id").first()
         self.changed_by = latest.author if latest else None
+        self.changed_by_patient = latest is not None and latest.kind == TimelineKind.PATIENT_MESSAGE
         self.changed_at = latest.created_at if latest else inquiry.updated_at
+        self.current_version = Inquiry.objects.filter(pk=inquiry.pk).values_list("version", flat=True).first()
         super().__init__(f"{inquiry.reference} changed")
+
+
+def _changed(inquiry):
+    """Any change to an inquiry (by staff, the patient or the system) makes older forms stale."""
+    Inquiry.objects.filter(pk=inquiry.pk).update(version=F("version") + 1)
 
 
 def inquiry_claim_version(inquiry, version):
@@ -254,6 +261,7 @@ def inquiry_transition(*, inquiry, to, by, note="", notify_patient=None, closing
     inquiry.closed_at = timezone.now() if to == InquiryStatus.CLOSED else None
     inquiry.closing_reason = closing_reason if to == InquiryStatus.CLOSED else ""
     inquiry.save(update_fields=["status", "closed_at", "closing_reason", "updated_at"])
+    _changed(inquiry)
     _first_response(inquiry, by)
     TimelineEntry.objects.create(
         inquiry=inquiry,
@@ -311,6 +319,8 @@ def inquiry_respond(*, inquiry, by, message="", public=True, to=None, closing_re
             author=by,
             body=message,
         )
+    if message:
+        _changed(inquiry)
     if public and message:
         _first_response(inquiry, by)
     # A status change is always shown to the patient, whatever the message's visibility.
@@ -337,6 +347,7 @@ def inquiry_assign(*, inquiry, to, by):
         return inquiry
     inquiry.assigned_to = to
     inquiry.save(update_fields=["assigned_to", "updated_at"])
+    _changed(inquiry)
     TimelineEntry.objects.create(
         inquiry=inquiry,
         kind=TimelineKind.ASSIGNED,
@@ -360,6 +371,7 @@ def inquiry_correct_email(*, inquiry, new_email, reason, by):
     old_email = inquiry.email
     inquiry.email = new_email
     inquiry.save(update_fields=["email", "updated_at"])
+    _changed(inquiry)
     TimelineEntry.objects.create(
         inquiry=inquiry,
         kind=TimelineKind.NOTE,

@@ -1,5 +1,6 @@
 """The coordinators' workspace: inbox, filters and counts, one inquiry, and every action on it."""
 
+import uuid
 from html import unescape
 
 import pytest
@@ -54,6 +55,11 @@ def references(response):
     html = response.content.decode()
     listed = [(html.find(f">{i.reference}</a>"), i.reference) for i in Inquiry.objects.all()]
     return [reference for position, reference in sorted(listed) if position >= 0]
+
+
+def version_of(inquiry):
+    """The version a freshly loaded page would carry."""
+    return Inquiry.objects.values_list("version", flat=True).get(pk=inquiry.pk)
 
 
 # --- inbox ---------------------------------------------------------------------------------------
@@ -288,9 +294,9 @@ def test_opening_an_inquiry_clears_its_unread_messages_and_every_action_is_audit
     anna.refresh_from_db()
     assert anna.unread_patient_messages == 0
     lead.post(f"/workspace/{anna.reference}/assign/", {"assignee": team["lead"].pk, "version": anna.version})
-    lead.post(f"/workspace/{anna.reference}/note/", {"note": "checked", "version": anna.version + 1})
-    lead.post(f"/workspace/{anna.reference}/reply/", {"message": "Здравствуйте", "version": anna.version + 2})
-    lead.post(f"/workspace/{anna.reference}/status/", {"status": "in_review", "version": anna.version + 3})
+    lead.post(f"/workspace/{anna.reference}/note/", {"note": "checked", "version": version_of(anna)})
+    lead.post(f"/workspace/{anna.reference}/reply/", {"message": "Здравствуйте", "version": version_of(anna)})
+    lead.post(f"/workspace/{anna.reference}/status/", {"status": "in_review", "version": version_of(anna)})
     actions = list(
         AuditEntry.objects.filter(object_id=str(anna.pk), username="lead")
         .order_by("at", "id")
@@ -435,8 +441,64 @@ def test_one_inquiry_costs_the_same_number_of_queries_however_long_its_history(r
     short = queries()
     for number in range(6):
         lead.post(
-            f"/workspace/{anna.reference}/note/", {"note": f"note {number}", "version": anna.version + number}
+            f"/workspace/{anna.reference}/note/", {"note": f"note {number}", "version": version_of(anna)}
         )
     anna.refresh_from_db()
     assert anna.timeline.count() >= 7
     assert queries() == short
+
+
+def test_a_patient_reply_makes_an_older_page_stale_and_the_draft_survives_the_conflict(requests_in, team):
+    inquiries, links = requests_in
+    anna = inquiries["anna@example.com"]
+    lead = signed_in(team["lead"])
+    seen_version = anna.version
+    Client().post(
+        links["anna@example.com"], {"message": "Here are my records", "submission_key": str(uuid.uuid4())}
+    )
+    late = lead.post(
+        f"/workspace/{anna.reference}/status/",
+        {"status": "closed", "closing_reason": "no_response", "version": seen_version},
+    )
+    assert late.status_code == 409
+    assert "This inquiry was changed by the patient" in unescape(late.content.decode())
+    anna.refresh_from_db()
+    assert anna.status == InquiryStatus.RECEIVED
+
+    stale_reply = lead.post(
+        f"/workspace/{anna.reference}/reply/", {"message": "My draft", "version": seen_version}
+    )
+    page = unescape(stale_reply.content.decode())
+    assert stale_reply.status_code == 409
+    assert "My draft" in page  # nothing typed is lost
+    assert f'name="version" value="{anna.version}"' in page
+    assert (
+        lead.post(
+            f"/workspace/{anna.reference}/reply/", {"message": "My draft", "version": anna.version}
+        ).status_code
+        == 302
+    )
+
+
+def test_a_huge_page_number_is_no_error(requests_in, team):
+    assert signed_in(team["lead"]).get("/workspace/", {"page": "9" * 30}).status_code == 200
+
+
+def test_the_queue_counts_match_the_lists_they_link_to(requests_in, team):
+    inquiries, _ = requests_in
+    lead_user = team["lead"]
+    Inquiry.objects.filter(pk=inquiries["anna@example.com"].pk).update(status="closed", closing_reason="spam")
+    page = unescape(signed_in(lead_user).get("/workspace/?status=received").content.decode())
+    assert 'href="?assigned=none&open=on"' in page
+    assert 'data-count="unassigned">4<' in page
+    assert len(references(signed_in(lead_user).get("/workspace/?assigned=none&open=on"))) == 4
+
+
+def test_choosing_a_template_keeps_the_list_the_coordinator_came_from(requests_in, team):
+    inquiries, _ = requests_in
+    page = unescape(
+        signed_in(team["lead"])
+        .get(f"/workspace/{inquiries['anna@example.com'].reference}/?language=ru")
+        .content.decode()
+    )
+    assert '<input type="hidden" name="language" value="ru">' in page

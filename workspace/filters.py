@@ -11,7 +11,12 @@ from conditions.models import Condition
 from inquiries.models import Inquiry, InquiryStatus
 
 ASSIGNED_CHOICES = [("me", _("Assigned to me")), ("none", _("Unassigned")), ("any", _("Anyone"))]
-SORTS = {"due": ["first_response_due_at", "created_at"], "newest": ["-created_at"], "oldest": ["created_at"]}
+# The reference breaks ties, so that a row never moves between pages.
+SORTS = {
+    "due": ["first_response_due_at", "reference"],
+    "newest": ["-created_at", "reference"],
+    "oldest": ["created_at", "reference"],
+}
 SORT_CHOICES = [("due", _("Most urgent first")), ("newest", _("Newest first")), ("oldest", _("Oldest first"))]
 
 
@@ -39,6 +44,7 @@ class InboxFilter(django_filters.FilterSet):
     assigned = django_filters.ChoiceFilter(
         label=_("Assigned"), choices=ASSIGNED_CHOICES, method="assignee", empty_label=_("Any")
     )
+    open = django_filters.BooleanFilter(label=_("Open only"), method="only_open", widget=forms.CheckboxInput)
     overdue = django_filters.BooleanFilter(
         label=_("Overdue only"), method="only_overdue", widget=forms.CheckboxInput
     )
@@ -74,6 +80,9 @@ class InboxFilter(django_filters.FilterSet):
             return queryset.filter(assigned_to__isnull=True)
         return queryset
 
+    def only_open(self, queryset, name, value):
+        return queryset.open() if value else queryset
+
     def only_overdue(self, queryset, name, value):
         return queryset.overdue() if value else queryset
 
@@ -101,5 +110,5 @@ def default_queue(queryset, user):
         queryset.open()
         .filter(Q(assigned_to=user) | unassigned)
         .annotate(mine_first=mine_first)
-        .order_by("mine_first", "first_response_due_at")
+        .order_by("mine_first", "first_response_due_at", "reference")
     )

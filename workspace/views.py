@@ -33,6 +33,7 @@ from workspace.filters import SORTS, InboxFilter, default_queue
 from workspace.forms import AssignForm, NoteForm, ReplyForm, StatusForm
 from workspace.reply_templates import BY_KEY, REPLY_TEMPLATES
 
+MAX_PAGE = 10_000
 PAGE_SIZE = 25  # a screenful on a laptop; each row costs about a millisecond to render
 
 
@@ -88,7 +89,7 @@ def _inbox_rows(request):
 def inbox(request):
     reachable, inbox_filter, rows = _inbox_rows(request)
     try:
-        number = max(int(request.GET.get("page", 1)), 1)
+        number = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
     except ValueError:
         number = 1
     # One row beyond the page says whether there is a next one: no COUNT over the whole table.
@@ -162,6 +163,7 @@ def _render_inquiry(request, inquiry, *, forms=None, status=200):
         "assign_form": forms.get("assign") or AssignForm(inquiry=inquiry, user=request.user),
         "now": timezone.now(),
         "inbox_query": inbox_query.urlencode(),
+        "inbox_params": list(inbox_query.lists()),
         "previous_reference": previous,
         "next_reference": following,
     }
@@ -204,7 +206,10 @@ def _act(request, reference, form_class, name, action, **form_kwargs):
             inquiry_claim_version(inquiry, form.cleaned_data["version"])
             action(inquiry, form.cleaned_data)
     except InquiryChanged as changed:
-        who = changed.changed_by.get_username() if changed.changed_by else _("someone")
+        if changed.changed_by_patient:
+            who = _("the patient")
+        else:
+            who = changed.changed_by.get_username() if changed.changed_by else _("someone")
         when = formats.date_format(timezone.localtime(changed.changed_at), "DATETIME_FORMAT")
         messages.error(
             request,
@@ -214,7 +219,12 @@ def _act(request, reference, form_class, name, action, **form_kwargs):
             )
             % {"who": who, "when": when},
         )
-        return _render_inquiry(request, _reachable(request, reference), forms={name: form}, status=409)
+        # The draft comes back on the current version: sent again, it goes through (knowingly).
+        data = request.POST.copy()
+        data["version"] = changed.current_version
+        fresh = _reachable(request, reference)
+        redrawn = form_class(data, inquiry=fresh, **form_kwargs)
+        return _render_inquiry(request, fresh, forms={name: redrawn}, status=409)
     return redirect("workspace:inquiry", reference=reference)
 
 

@@ -19,6 +19,17 @@
     rows[current].focus();
   }
 
+  // Choosing a reply template replaces the composer's text: ask first when there is a draft.
+  var picker = document.querySelector("form[data-confirm-replace]");
+  if (picker) {
+    picker.addEventListener("submit", function (event) {
+      var draft = document.querySelector("[data-reply] textarea");
+      if (draft && draft.value.trim() && !window.confirm(picker.getAttribute("data-confirm-replace"))) {
+        event.preventDefault();
+      }
+    });
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
     var reply = document.querySelector("[data-reply] textarea");
