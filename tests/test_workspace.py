@@ -502,3 +502,10 @@ def test_choosing_a_template_keeps_the_list_the_coordinator_came_from(requests_i
         .content.decode()
     )
     assert '<input type="hidden" name="language" value="ru">' in page
+
+
+@pytest.mark.parametrize(("by", "column"), [("language", "mn"), ("country", "KZ"), ("condition", "clonus")])
+def test_the_weekly_numbers_break_down_by_language_country_or_condition(requests_in, team, by, column):
+    page = unescape(signed_in(team["lead"]).get("/workspace/dashboard/", {"by": by}).content.decode())
+    assert f'data-weekly="{by}"' in page
+    assert f'<th scope="col">{column}</th>' in page

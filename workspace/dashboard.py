@@ -40,21 +40,25 @@ def _hours(delta):
     return None if delta is None else round(delta.total_seconds() / 3600, 1)
 
 
-def figures(reachable, now=None):
-    """Everything the dashboard shows, in a fixed number of queries over the last WEEKS weeks."""
+# The weekly table can be broken down by any of these (the field counted, how a column is named).
+BREAKDOWNS = {"language": "language", "country": "country", "condition": "condition__slug"}
+
+
+def figures(reachable, now=None, by="language"):
+    """Everything the dashboard shows, in a fixed number of queries over the last WEEKS weeks; the
+    weekly table broken down ``by`` language, country or condition."""
+    field = BREAKDOWNS.get(by, BREAKDOWNS["language"])
     now = now or timezone.now()
     weeks = _weeks(now)
     since = timezone.make_aware(timezone.datetime.combine(weeks[0], timezone.datetime.min.time()))
     recent = reachable.filter(created_at__gte=since)
 
-    per_week_language = {}
-    for row in (
-        recent.annotate(week=TruncWeek("created_at")).values("week", "language").annotate(n=Count("pk"))
-    ):
+    per_week = {}
+    for row in recent.annotate(week=TruncWeek("created_at")).values("week", field).annotate(n=Count("pk")):
         week = timezone.localtime(row["week"]).date() if hasattr(row["week"], "tzinfo") else row["week"]
-        per_week_language[(week, row["language"])] = row["n"]
-    languages = sorted({language for _week, language in per_week_language})
-    table = [(week, [per_week_language.get((week, language), 0) for language in languages]) for week in weeks]
+        per_week[(week, row[field] or "—")] = row["n"]
+    columns = sorted({column for _week, column in per_week})
+    table = [(week, [per_week.get((week, column), 0) for column in columns]) for week in weeks]
     totals = [sum(counts) for _week, counts in table]
     tallest = max(totals) or 1
     bars = []
@@ -86,7 +90,8 @@ def figures(reachable, now=None):
     )
     return {
         "weeks": weeks,
-        "languages": languages,
+        "columns": columns,
+        "breakdown": by if by in BREAKDOWNS else "language",
         "table": table,
         "bars": bars,
         "chart_width": len(bars) * (BAR_WIDTH + BAR_GAP),

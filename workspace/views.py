@@ -289,5 +289,5 @@ def dashboard(request):
     """For leads and admins: arrivals per week, response times, overdue, each coordinator's load."""
     if not request.user.has_perm("inquiries.view_all_inquiries"):
         raise Http404
-    context = figures(Inquiry.objects.visible_to(request.user))
+    context = figures(Inquiry.objects.visible_to(request.user), by=request.GET.get("by", "language"))
     return render(request, "workspace/dashboard.html", context)
