@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -15,7 +14,7 @@ from inquiries.services import inquiry_anonymise, inquiry_correct_email, inquiry
 from staff.audit import record
 from staff.decorators import redirect_to_confirmation
 from staff.models import AuditAction
-from staff.roles import COORDINATOR, COORDINATOR_LEAD
+from staff.roles import coordinators
 from staff.sessions import identity_recently_confirmed
 
 
@@ -249,16 +248,6 @@ class InquiryAdmin(admin.ModelAdmin):
         self.message_user(
             request, _("Personal data erased from %(count)d inquiries.") % {"count": count}, messages.SUCCESS
         )
-
-
-def coordinators():
-    """Active staff in a coordinator role, for assignment."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name__in=[COORDINATOR, COORDINATOR_LEAD])
-        .distinct()
-        .order_by("username")
-    )
 
 
 @admin.register(OutgoingEmail)

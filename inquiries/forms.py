@@ -13,14 +13,14 @@ from phonenumber_field.phonenumber import to_python as parse_phone_number
 from clinics.models import Clinic
 from conditions.models import Condition
 from inquiries.models import (
-    ALLOWED_TRANSITIONS,
     PATIENT_FIELDS,
-    ClosingReason,
+    STAFF_CLOSING_REASONS,
     ContactChannel,
     HeldUpload,
     InquiryStatus,
     PatientRelation,
     SymptomDuration,
+    allowed_moves,
 )
 from inquiries.uploads import MAX_ATTACHMENTS, clean_upload
 
@@ -69,6 +69,12 @@ class FreeTextField(forms.CharField):
         super().__init__(**kwargs)
 
 
+def _too_many_files():
+    return ngettext(
+        "You can attach at most %(limit)d file.", "You can attach at most %(limit)d files.", MAX_ATTACHMENTS
+    ) % {"limit": MAX_ATTACHMENTS}
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -88,15 +94,7 @@ class AttachmentsField(forms.FileField):
         self.accepted = []
         files = [upload for upload in (data or []) if upload]
         if len(files) > MAX_ATTACHMENTS:
-            raise ValidationError(
-                ngettext(
-                    "You can attach at most %(limit)d file.",
-                    "You can attach at most %(limit)d files.",
-                    MAX_ATTACHMENTS,
-                )
-                % {"limit": MAX_ATTACHMENTS},
-                code="too_many",
-            )
+            raise ValidationError(_too_many_files(), code="too_many")
         errors = []
         cleaned = []
         for upload in files:
@@ -170,15 +168,7 @@ class HeldUploadsForm(forms.Form):
             )
         new = cleaned.get("attachments") or []
         if len(self.kept_held) + len(new) > MAX_ATTACHMENTS:
-            self.add_error(
-                "attachments",
-                ngettext(
-                    "You can attach at most %(limit)d file.",
-                    "You can attach at most %(limit)d files.",
-                    MAX_ATTACHMENTS,
-                )
-                % {"limit": MAX_ATTACHMENTS},
-            )
+            self.add_error("attachments", _too_many_files())
         return cleaned
 
 
@@ -390,15 +380,14 @@ class CoordinatorResponseForm(forms.Form):
     )
     closing_reason = forms.ChoiceField(
         label=_("Reason for closing"),
-        choices=CHOOSE
-        + [(value, label) for value, label in ClosingReason.choices if value != ClosingReason.ERASED],
+        choices=CHOOSE + STAFF_CLOSING_REASONS,
         required=False,
     )
 
     def __init__(self, *args, inquiry, **kwargs):
         super().__init__(*args, **kwargs)
         current = InquiryStatus(inquiry.status)
-        allowed = [current, *sorted(ALLOWED_TRANSITIONS[current], key=list(InquiryStatus).index)]
+        allowed = [current, *allowed_moves(current)]
         self.fields["status"].choices = [(status.value, status.label) for status in allowed]
         self.fields["status"].initial = current.value
         self.inquiry = inquiry

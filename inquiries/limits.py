@@ -45,8 +45,12 @@ class Limit:
             return max(usage["time_left"], 1)
         return None
 
-    def count(self, request):
-        self._usage(request, increment=True)
+    def hit(self, request):
+        """Count this request; the seconds to wait if that went past the limit, else None."""
+        usage = self._usage(request, increment=True)
+        if usage and usage["should_limit"]:
+            return max(usage["time_left"], 1)
+        return None
 
 
 def first_reached(request, *limits):
@@ -59,7 +63,7 @@ def first_reached(request, *limits):
 
 def count(request, *limits):
     for limit in limits:
-        limit.count(request)
+        limit.hit(request)
 
 
 def too_many_requests(request, retry_after):
@@ -71,20 +75,13 @@ def too_many_requests(request, retry_after):
 def post_ceiling(group, rate_setting="INQUIRY_POST_CEILING_PER_IP"):
     """Every POST to the view counts toward a high per-address ceiling; past it, 429."""
 
+    ceiling = Limit(group, rate_setting)
+
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method == "POST":
-                usage = get_usage(
-                    request,
-                    group=group,
-                    key="ip",
-                    rate=getattr(settings, rate_setting),
-                    method=ALL,
-                    increment=True,
-                )
-                if usage and usage["should_limit"]:
-                    return too_many_requests(request, max(usage["time_left"], 1))
+            if request.method == "POST" and (retry_after := ceiling.hit(request)):
+                return too_many_requests(request, retry_after)
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -83,6 +83,17 @@ class ClosingReason(models.TextChoices):
     ERASED = "erased", _("Personal data erased")
 
 
+def allowed_moves(status):
+    """The statuses an inquiry may move to from ``status``, in the workflow's order."""
+    return sorted(ALLOWED_TRANSITIONS[InquiryStatus(status)], key=list(InquiryStatus).index)
+
+
+# The reasons a coordinator gives for closing ("erased" is the erasure's own).
+STAFF_CLOSING_REASONS = [
+    (value, label) for value, label in ClosingReason.choices if value != ClosingReason.ERASED
+]
+
+
 class ContactChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone call")

@@ -7,10 +7,10 @@ from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic_portal.decorators import private_page
 from clinics.models import Clinic
 from conditions.models import Condition
 from inquiries import limits
@@ -50,12 +50,10 @@ def patient_data_page(view):
     """
 
     @wraps(view)
+    @private_page
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        add_never_cache_headers(response)
-        response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
         response["Referrer-Policy"] = "same-origin"
-        response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
     return wrapper

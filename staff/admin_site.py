@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
+
+from staff.decorators import redirect_with_next
 
 
 def _not_found(*args, **kwargs):
@@ -53,8 +53,7 @@ class StaffAdminSite(admin.AdminSite):
         return user.is_active and user.is_staff and user.is_verified()
 
     def login(self, request, extra_context=None):
-        query = urlencode({"next": request.GET.get("next") or reverse("admin:index")})
-        return redirect(f"{reverse('staff:login')}?{query}")
+        return redirect_with_next("staff:login", request.GET.get("next") or reverse("admin:index"))
 
     def admin_view(self, view, cacheable=False):
         protected = super().admin_view(view, cacheable)

@@ -1,24 +1,19 @@
-from functools import wraps
-
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django_otp import user_has_device
 
-from staff import sessions
+
+def redirect_with_next(url_name, next_url):
+    """To a staff step (sign-in, second factor, confirmation) that comes back to ``next_url``."""
+    return redirect(f"{reverse(url_name)}?{urlencode({'next': next_url})}")
 
 
-def recent_identity_confirmation(view):
-    """Downloading medical records or erasing data asks for the password (or a code) again when the
-    last confirmation is older than STAFF_RECONFIRM_MINUTES."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not sessions.identity_recently_confirmed(request):
-            return redirect_to_confirmation(request, request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return wrapper
+def second_factor_step(user):
+    """Where a signed-in user without a confirmed second factor goes: enter a code, or enrol first."""
+    return "staff:verify" if user_has_device(user) else "staff:setup"
 
 
 def redirect_to_confirmation(request, next_url):
-    return redirect(f"{reverse('staff:confirm')}?{urlencode({'next': next_url})}")
+    """Downloading medical records, erasing or correcting data: confirm it is you first."""
+    return redirect_with_next("staff:confirm", next_url)

@@ -2,14 +2,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django_otp import user_has_device
 
 from staff import sessions
 from staff.audit import record
+from staff.decorators import redirect_with_next, second_factor_step
 from staff.models import AuditAction
 
 
@@ -40,6 +38,5 @@ class StaffAccessMiddleware:
             return self.get_response(request)
         sessions.touch(request)
         if user.is_staff and not user.is_verified() and in_staff_area(request.path):
-            step = "staff:verify" if user_has_device(user) else "staff:setup"
-            return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
+            return redirect_with_next(second_factor_step(user), request.get_full_path())
         return self.get_response(request)

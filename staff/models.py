@@ -31,6 +31,12 @@ class CoordinatorProfile(models.Model):
         return str(self.user)
 
 
+def languages_of(user):
+    """The languages a staff user answers in (none without a coordinator profile)."""
+    profile = getattr(user, "coordinator_profile", None)
+    return profile.languages if profile else []
+
+
 class AuditAction(models.TextChoices):
     SIGN_IN = "sign_in", _("Signed in (password)")
     SECOND_FACTOR = "second_factor", _("Confirmed the second factor")

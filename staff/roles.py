@@ -40,6 +40,19 @@ ROLES = {
 }
 
 
+def coordinators():
+    """Active staff in a coordinator role (for assignment), with their profiles."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name__in=[COORDINATOR, COORDINATOR_LEAD])
+        .select_related("coordinator_profile")
+        .distinct()
+        .order_by("username")
+    )
+
+
 def _permissions_for(Permission, patterns):
     query = Q(pk__in=[])
     for pattern in patterns:

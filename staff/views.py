@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import login, logout
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -19,8 +19,10 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic_portal.decorators import private_page
 from staff import sessions
 from staff.audit import record
+from staff.decorators import redirect_with_next, second_factor_step
 from staff.forms import ConfirmIdentityForm, EnrolForm, StaffSignInForm, TokenForm
 from staff.models import AuditAction
 
@@ -41,23 +43,9 @@ def _next_url(request):
     return reverse("admin:index")
 
 
-def _staff_page(view):
-    """Staff pages are private: never cached, never indexed."""
-
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Cache-Control"] = "no-store, private"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
-
 @sensitive_post_parameters("password")
 @never_cache
-@_staff_page
+@private_page
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
     form = StaffSignInForm(request, data=request.POST or None)
@@ -70,8 +58,7 @@ def sign_in(request):
             # session's confirmed second factor (nor restart its clock).
             request.session.flush()
             login(request, user)
-            step = "staff:verify" if user_has_device(user) else "staff:setup"
-            return redirect(f"{reverse(step)}?{urlencode({'next': _next_url(request)})}")
+            return redirect_with_next(second_factor_step(user), _next_url(request))
     context = {
         "form": form,
         "next": _next_url(request),
@@ -84,20 +71,20 @@ def sign_in(request):
 def _require_signed_in_staff(request):
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_staff):
-        return redirect(f"{reverse('staff:login')}?{urlencode({'next': _next_url(request)})}")
+        return redirect_with_next("staff:login", _next_url(request))
     return None
 
 
 @sensitive_post_parameters("token")
 @never_cache
-@_staff_page
+@private_page
 @require_http_methods(["GET", "POST"])
 def verify(request):
     """The second step: a code from the authenticator app, or a backup code."""
     if refused := _require_signed_in_staff(request):
         return refused
     if not user_has_device(request.user):
-        return redirect(f"{reverse('staff:setup')}?{urlencode({'next': _next_url(request)})}")
+        return redirect_with_next("staff:setup", _next_url(request))
     form = TokenForm(request.POST or None, user=request.user)
     if request.method == "POST":
         if form.is_valid():
@@ -117,14 +104,14 @@ def _qr_code_data_uri(device):
 
 @sensitive_post_parameters("token")
 @never_cache
-@_staff_page
+@private_page
 @require_http_methods(["GET", "POST"])
 def setup(request):
     """Enrol an authenticator app on first sign-in; then show the backup codes once."""
     if refused := _require_signed_in_staff(request):
         return refused
     if user_has_device(request.user):
-        return redirect(f"{reverse('staff:verify')}?{urlencode({'next': _next_url(request)})}")
+        return redirect_with_next("staff:verify", _next_url(request))
     device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": _("Authenticator app")}
     )
@@ -152,7 +139,7 @@ def setup(request):
 
 @sensitive_post_parameters("secret")
 @never_cache
-@_staff_page
+@private_page
 @require_http_methods(["GET", "POST"])
 def confirm(request):
     """Confirm identity again before downloading medical records or erasing personal data."""

@@ -92,3 +92,39 @@ def test_a_coordinator_enrols_corrects_an_email_and_confirms_before_a_download(
     ):
         assert action in trail
     assert [error for error in console_errors if "status of 400" not in error] == []
+
+
+def test_a_second_sign_in_asks_for_a_code_refuses_a_wrong_one_and_signs_out(page, demo_site, console_errors):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = make_staff("returning", COORDINATOR)
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    page.goto(f"{demo_site.url}/admin/")
+    page.fill("#id_username", "returning")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/staff/two-factor/?**")
+    page.fill("#id_token", "000000")
+    page.click("input[type=submit]")
+    page.locator(".errorlist").wait_for()
+    page.wait_for_timeout(1100)  # the second factor is throttled for a second after a wrong code
+    page.fill("#id_token", f"{totp(device.bin_key):06d}")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{demo_site.url}/admin/")
+
+    page.goto(f"{demo_site.url}/staff/two-factor/")
+    page.click("text=Sign out")
+    page.wait_for_url("**/staff/sign-in/")
+    page.goto(f"{demo_site.url}/admin/")
+    page.wait_for_url("**/staff/sign-in/**")
+    trail = list(
+        AuditEntry.objects.filter(username="returning").order_by("at", "id").values_list("action", flat=True)
+    )
+    assert trail == [
+        AuditAction.SIGN_IN,
+        AuditAction.SECOND_FACTOR_FAILED,
+        AuditAction.SECOND_FACTOR,
+        AuditAction.SIGN_OUT,
+    ]
+    assert [error for error in console_errors if "status of 400" not in error] == []

@@ -67,3 +67,33 @@ def test_closing_without_a_reason_is_refused_then_accepted(page, demo_site, clie
     page.wait_for_url(f"**/workspace/{inquiry.reference}/")
     inquiry.refresh_from_db()
     assert (inquiry.status, inquiry.closing_reason) == (InquiryStatus.CLOSED, "duplicate")
+
+
+def test_a_lead_notes_assigns_and_signs_out(page, demo_site, client):
+    from staff.roles import COORDINATOR_LEAD
+
+    submit(client, email="yuki@example.com", language="ja")
+    inquiry = Inquiry.objects.get()
+    make_staff("sato", COORDINATOR, languages=["ja"])
+    make_staff("lead", COORDINATOR_LEAD)
+    staff_sign_in(
+        page, demo_site, "lead", "a-long-staff-password", next_path=f"/workspace/{inquiry.reference}/"
+    )
+
+    page.click("text=Add note")  # an empty note first
+    page.locator(".field-error", has=page.locator("[name=note]")).wait_for()
+    page.fill("[name=note]", "Ask Dr. Tanaka about the MRI")
+    page.click("text=Add note")
+    page.locator(".timeline .internal", has_text="Ask Dr. Tanaka about the MRI").wait_for()
+
+    page.select_option("select[name=assignee]", label="sato ★ (ja)")
+    page.click("button:text-is('Assign')")
+    page.locator(".inquiry-assignee", has_text="sato").wait_for()
+    inquiry.refresh_from_db()
+    assert inquiry.assigned_to.get_username() == "sato"
+    assert inquiry.timeline.filter(kind=TimelineKind.NOTE, body="Ask Dr. Tanaka about the MRI").exists()
+
+    page.click(".workspace-header button:text-is('Sign out')")
+    page.wait_for_url("**/staff/sign-in/")
+    page.goto(f"{demo_site.url}/workspace/")
+    page.wait_for_url("**/staff/sign-in/**")

@@ -507,6 +507,8 @@ def test_a_kept_file_that_expired_is_reported_never_silently_dropped(client, dem
 def test_a_forged_or_stale_remove_box_is_ignored(client, demo):
     response = client.post("/en/inquiries/new/", valid_data(remove_held=["not-an-id", str(uuid.uuid4())]))
     assert response.status_code == 302
+    inquiry = Inquiry.objects.get()
+    assert response["Location"].endswith(f"/thanks/{inquiry.reference}/")
 
 
 def test_too_many_files_hold_nothing_new(client, demo):

@@ -289,6 +289,9 @@ def test_audit_entries_cannot_be_changed_or_deleted(inquiries):
         AuditEntry.objects.all().delete()
     listing = staff.get("/admin/staff/auditentry/", {"action": AuditAction.SIGN_IN, "q": "admin"})
     assert listing.status_code == 200
+    signed_in_rows = AuditEntry.objects.filter(action=AuditAction.SIGN_IN, username__contains="admin")
+    assert f"/admin/staff/auditentry/{signed_in_rows.first().pk}/change/" in listing.content.decode()
+    assert "1 audit entry" in listing.content.decode() or "1 result" in listing.content.decode()
 
 
 def test_the_daily_command_prunes_audit_entries_past_their_retention(settings, inquiries):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from clinics.models import Clinic
 from conditions.models import Condition
 from inquiries.models import Inquiry, InquiryStatus
+from staff.models import languages_of
 
 ASSIGNED_CHOICES = [("me", _("Assigned to me")), ("none", _("Unassigned")), ("any", _("Anyone"))]
 # The reference breaks ties, so that a row never moves between pages.
@@ -100,8 +101,7 @@ class InboxFilter(django_filters.FilterSet):
 
 def default_queue(queryset, user):
     """Their own open inquiries, then unassigned ones in their languages; most urgent first."""
-    profile = getattr(user, "coordinator_profile", None)
-    languages = profile.languages if profile else []
+    languages = languages_of(user)
     unassigned = Q(assigned_to__isnull=True)
     if languages:
         unassigned &= Q(language__in=languages)

@@ -8,8 +8,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inquiries.forms import FreeTextField
-from inquiries.models import ALLOWED_TRANSITIONS, ClosingReason, InquiryStatus
-from staff.roles import COORDINATOR, COORDINATOR_LEAD
+from inquiries.models import STAFF_CLOSING_REASONS, InquiryStatus, allowed_moves
+from staff.models import languages_of
+from staff.roles import coordinators
 
 
 class VersionedForm(forms.Form):
@@ -36,10 +37,8 @@ class StatusForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         current = InquiryStatus(self.inquiry.status)
-        allowed = sorted(ALLOWED_TRANSITIONS[current], key=list(InquiryStatus).index)
-        self.fields["status"].choices = [(status.value, status.label) for status in allowed]
-        reasons = [(value, label) for value, label in ClosingReason.choices if value != ClosingReason.ERASED]
-        self.fields["closing_reason"].choices = [("", _("Choose…")), *reasons]
+        self.fields["status"].choices = [(status.value, status.label) for status in allowed_moves(current)]
+        self.fields["closing_reason"].choices = [("", _("Choose…")), *STAFF_CLOSING_REASONS]
 
     def clean(self):
         cleaned = super().clean()
@@ -50,19 +49,7 @@ class StatusForm(VersionedForm):
 
 def coordinators_for(language):
     """Active coordinators, those who answer in this language first."""
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name__in=[COORDINATOR, COORDINATOR_LEAD])
-        .select_related("coordinator_profile")
-        .distinct()
-        .order_by("username")
-    )
-    return sorted(users, key=lambda user: language not in _languages(user))
-
-
-def _languages(user):
-    profile = getattr(user, "coordinator_profile", None)
-    return profile.languages if profile else []
+    return sorted(coordinators(), key=lambda user: language not in languages_of(user))
 
 
 class AssignForm(VersionedForm):
@@ -99,6 +86,6 @@ class AssignForm(VersionedForm):
 
 
 def _label(user, language):
-    languages = _languages(user)
+    languages = languages_of(user)
     marker = " ★" if language in languages else ""
     return f"{user.get_username()}{marker} ({', '.join(languages) or '—'})"

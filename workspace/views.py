@@ -14,6 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from clinic_portal.decorators import private_page
 from clinics.models import Clinic
 from inquiries.exports import export_lines
 from inquiries.models import OPEN_STATUSES, Inquiry
@@ -42,16 +43,14 @@ def workspace_page(view):
     anyone else: 404. Pages are private: never cached, never indexed."""
 
     @wraps(view)
+    @private_page
     def wrapper(request, *args, **kwargs):
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("staff:login"))
         if not (user.is_active and user.is_staff and user.has_perm("inquiries.view_inquiry")):
             raise Http404
-        response = view(request, *args, **kwargs)
-        response["Cache-Control"] = "no-store, private"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
+        return view(request, *args, **kwargs)
 
     return wrapper
 
