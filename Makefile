@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 # The site runs with DEBUG off unless told otherwise; these development commands turn it on.
 export DEBUG ?= 1
 
-.PHONY: run test lint format messages translations ci vendor bench bench-inbox bench-uploads worker clean
+.PHONY: run test lint format messages translations ci vendor bench bench-inbox bench-uploads bench-delivery worker clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ run: translations
 	@echo "    Microsoft Authenticator) and keep the backup codes it shows."
 	@echo ""
 	@# The background worker delivers emails (printed to this console in development).
-	$(MANAGE) db_worker --interval 2 & worker=$$!; trap 'kill $$worker' EXIT INT TERM; $(MANAGE) runserver 127.0.0.1:8000
+	$(MANAGE) run_worker --interval 2 & worker=$$!; trap 'kill $$worker' EXIT INT TERM; $(MANAGE) runserver 127.0.0.1:8000
 
 test: translations
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -50,7 +50,7 @@ messages: $(STAMP)
 	$(MANAGE) checktranslations
 
 worker: translations
-	$(MANAGE) db_worker
+	$(MANAGE) run_worker
 
 vendor:
 	bin/vendor-assets
@@ -60,6 +60,9 @@ bench-inbox: translations
 
 bench-uploads: translations
 	$(PY) bench/uploads.py
+
+bench-delivery: translations
+	$(PY) bench/delivery.py
 
 bench: translations
 	$(PY) bench/run.py

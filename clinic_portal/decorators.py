@@ -15,3 +15,12 @@ def private_page(view):
         return response
 
     return wrapper
+
+
+def resendable_after_outage(view):
+    """A form whose submission may be offered again, as typed, on the 503 page of a database outage.
+
+    Only for forms that carry nothing secret (no password) and whose submission key makes a second
+    send store the request once."""
+    view.resendable_after_outage = True
+    return view

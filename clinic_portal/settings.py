@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "clinics",
     "inquiries",
     "workspace",
+    "operations",
     "django_filters",
     "staff",  # last: its roles take the permissions of every app above
 ]
@@ -111,6 +112,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
+    # A hung database must cost a request a few seconds and a 503, not a worker: the server cancels
+    # slow statements and lock waits, and ends sessions left idle inside a transaction; keepalives
+    # (and the TCP user timeout) drop a connection whose peer has vanished from the network.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options",
+        " ".join(
+            f"-c {name}={env.int(variable, default=default)}"
+            for name, variable, default in (
+                ("statement_timeout", "DATABASE_STATEMENT_TIMEOUT_MS", 5000),
+                ("lock_timeout", "DATABASE_LOCK_TIMEOUT_MS", 3000),
+                ("idle_in_transaction_session_timeout", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", 15000),
+            )
+        ),
+    )
+    DATABASES["default"]["OPTIONS"].update(
+        keepalives=1,
+        keepalives_idle=env.int("DATABASE_KEEPALIVES_IDLE", default=10),
+        keepalives_interval=3,
+        keepalives_count=3,
+        tcp_user_timeout=env.int("DATABASE_TCP_USER_TIMEOUT_MS", default=10000),
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -154,6 +176,12 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinic Portal <care@clinicportal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Delivery (inquiries/delivery.py). The lease must outlast the longest SMTP exchange (several
+# EMAIL_TIMEOUTs); an email whose worker died is sent again, with the same Message-ID, after it.
+EMAIL_LEASE_SECONDS = env.int("EMAIL_LEASE_SECONDS", default=300)
+EMAIL_RETRY_HOURS = env.int("EMAIL_RETRY_HOURS", default=48)
+EMAIL_RETRY_MAX_DELAY_MINUTES = env.int("EMAIL_RETRY_MAX_DELAY_MINUTES", default=60)
+EMAIL_LAG_ALERT_MINUTES = env.int("EMAIL_LAG_ALERT_MINUTES", default=30)
 COORDINATOR_EMAILS = env.list("COORDINATOR_EMAILS", default=["coordinators@clinicportal.example"])
 
 # --- Internationalisation -------------------------------------------------------------------------
@@ -204,6 +232,14 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # Private uploads (medical records): stored outside any URL, served only through permission-checked views.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "private-media"))
+# /healthz/ready fails below this much free space for medical records.
+MEDIA_MIN_FREE_MB = env.int("MEDIA_MIN_FREE_MB", default=1024)
+# `manage.py backup` writes the database and MEDIA_ROOT here, keeping the newest BACKUP_KEEP backups.
+BACKUP_DIR = env.path("BACKUP_DIR", default=str(VAR_DIR / "backups"))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+# Every erasure is logged here so that a restore can erase again what was erased after its backup.
+# Keep it on other storage than the backups: losing both at once would bring erased data back.
+ERASURE_LOG = env.path("ERASURE_LOG", default=str(VAR_DIR / "erasure-log.jsonl"))
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -296,6 +332,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 SITE_NAME = "Clinic Portal"
 
+# /healthz/ready: the bearer token monitoring sends (without one, only this machine may ask), and how
+# old the worker's last heartbeat may be.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+WORKER_HEARTBEAT_MAX_AGE_SECONDS = env.int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", default=120)
+
 # Templates that other apps contribute to the condition page, in order (each gets `condition`).
 CONDITION_PAGE_PANELS = ["clinics/panels/matching_clinics.html", "inquiries/panels/request_form.html"]
 CLINIC_PAGE_PANELS = ["inquiries/panels/request_form.html"]
@@ -310,6 +351,8 @@ INQUIRY_RATE_PER_EMAIL = env.str("INQUIRY_RATE_PER_EMAIL", default="5/h")
 INQUIRY_POST_CEILING_PER_IP = env.str("INQUIRY_POST_CEILING_PER_IP", default="120/h")
 LOST_LINK_RATE = env.str("LOST_LINK_RATE", default="5/h")
 INQUIRY_RETENTION_DAYS = env.int("INQUIRY_RETENTION_DAYS", default=365)
+# An open inquiry with no activity at all (no message, note or change) for this long is erased too.
+INQUIRY_ABANDONED_DAYS = env.int("INQUIRY_ABANDONED_DAYS", default=548)
 # Coordinators answer a new request within this many hours (the workspace counts down to it).
 FIRST_RESPONSE_HOURS = env.int("FIRST_RESPONSE_HOURS", default=24)
 # How long the link in a notice email opens the conversation; the follow-up link does not expire.
@@ -326,11 +369,38 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Five files of 10 MB plus the form: larger bodies are refused before they are read.
 MAX_REQUEST_BODY_BYTES = 52 * 1024 * 1024
 
+# Server errors are mailed to ADMINS (see clinic_portal/error_reports.py): the same error at most once
+# per this many minutes per process; the next email counts the repeats.
+ERROR_EMAIL_THROTTLE_MINUTES = env.int("ERROR_EMAIL_THROTTLE_MINUTES", default=10)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Lockouts and failed sign-ins are in the audit trail; axes' own notes on each sign-in are noise.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "reportable": {"()": "clinic_portal.error_reports.ReportableErrorFilter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "error_email": {
+            "level": "ERROR",
+            "class": "clinic_portal.error_reports.ThrottledAdminEmailHandler",
+            "filters": ["require_debug_false", "reportable"],
+            "include_html": False,
+        },
+    },
+    "root": {"handlers": ["console", "error_email"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Drops Django's own mail_admins handler, which mails the request's POST data and cookies from
+        # inside the request; django.request and django.security errors reach error_email through root.
+        "django": {"handlers": [], "propagate": True},
+        # Lockouts and failed sign-ins are in the audit trail; axes' own notes on each sign-in are noise.
+        "axes": {"level": "WARNING"},
+    },
 }
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from clinic_portal.error_reports import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))

@@ -11,9 +11,11 @@ from clinics import views as clinic_views
 from clinics.sitemaps import ClinicSitemap
 from conditions.sitemaps import ConditionSitemap
 from inquiries import views as inquiry_views
+from operations import views as operations_views
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", operations_views.healthz, name="healthz"),
+    path("healthz/ready", operations_views.ready, name="readiness"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("favicon.ico", views.favicon, name="favicon"),
     path(

@@ -1,12 +1,12 @@
-from django.core.cache import cache
-from django.db import DatabaseError, connection
-from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_safe
-from redis.exceptions import RedisError
 
 
 @require_safe
@@ -17,42 +17,6 @@ def home(request):
 @require_safe
 def privacy(request):
     return render(request, "clinic_portal/privacy.html")
-
-
-def _database_state():
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return "unavailable"
-    return "ok"
-
-
-def _cache_state():
-    ping = getattr(cache, "ping", None)
-    if ping is None:
-        return "local"  # a per-process cache: nothing to reach
-    try:
-        ping()
-    except (RedisError, OSError):
-        return "unavailable"
-    return "ok"
-
-
-@never_cache
-@require_safe
-def healthz(request):
-    """503 when the database is down. While Redis is down the site still works (limits count per
-    process): "degraded", with 200, so that a load balancer keeps serving; monitoring alerts on it."""
-    database, cache_state = _database_state(), _cache_state()
-    if database != "ok":
-        status, code = "error", 503
-    elif cache_state == "unavailable":
-        status, code = "degraded", 200
-    else:
-        status, code = "ok", 200
-    return JsonResponse({"status": status, "database": database, "cache": cache_state}, status=code)
 
 
 @require_safe
@@ -75,8 +39,43 @@ def page_not_found(request, exception):
     return render(request, "404.html", status=404)
 
 
+DATABASE_OUTAGE = (OperationalError, InterfaceError)
+RETRY_AFTER_OUTAGE_SECONDS = 30
+
+
 def server_error(request):
+    if isinstance(sys.exc_info()[1], DATABASE_OUTAGE):
+        return database_unavailable(request)
     return render(request, "500.html", status=500)
+
+
+def database_unavailable(request):
+    """A translated 503 that says whether anything was saved (nothing was) and, for a form that may be
+    sent again, offers it again as typed. Rendered without touching the database or the session."""
+    match = getattr(request, "resolver_match", None)
+    resendable = request.method == "POST" and getattr(match and match.func, "resendable_after_outage", False)
+    fields = []
+    if resendable:
+        fields = [
+            (name, value)
+            for name, values in request.POST.lists()
+            if name != "csrfmiddlewaretoken"
+            for value in values
+        ]
+    response = render(
+        request,
+        "503.html",
+        {
+            "was_submission": request.method == "POST",
+            "resend_fields": fields,
+            "had_files": resendable and bool(request.FILES),
+        },
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_OUTAGE_SECONDS)
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+    return response
 
 
 def csrf_failure(request, reason=""):

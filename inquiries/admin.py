@@ -6,10 +6,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from inquiries import delivery
 from inquiries.exports import export_lines
 from inquiries.forms import CoordinatorResponseForm, EmailCorrectionForm
-from inquiries.models import PATIENT_FIELDS, Attachment, Inquiry, OutgoingEmail, TimelineEntry
+from inquiries.models import PATIENT_FIELDS, Attachment, EmailStatus, Inquiry, OutgoingEmail, TimelineEntry
 from inquiries.services import inquiry_anonymise, inquiry_correct_email, inquiry_respond
 from staff.audit import record
 from staff.decorators import redirect_to_confirmation
@@ -252,20 +254,55 @@ class InquiryAdmin(admin.ModelAdmin):
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "to", "status", "attempts", "sent_at"]
-    list_filter = ["status", "kind"]
+    """Read-only: emails are written by the site. Failed ones can be sent again."""
+
+    list_display = ["created_at", "kind", "to", "status", "failure", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "failure", "kind"]
+    list_select_related = ["inquiry"]
     readonly_fields = [
         "inquiry",
         "kind",
         "to",
         "subject",
+        "message_id",
         "status",
+        "failure",
         "attempts",
         "last_error",
         "created_at",
+        "next_attempt_at",
+        "retry_until",
         "sent_at",
+        "failed_at",
+        "alerted_at",
     ]
-    exclude = ["body"]
+    exclude = ["body", "lease_until"]
+    actions = ["send_again"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description=_("Send the selected failed emails again"), permissions=["change"])
+    def send_again(self, request, queryset):
+        failed = list(queryset.filter(status=EmailStatus.FAILED))
+        for email in failed:
+            delivery.resend(email)
+            record(AuditAction.CHANGE, request=request, obj=email)
+        skipped = len(queryset) - len(failed)
+        self.message_user(
+            request,
+            ngettext("%(count)d email queued again.", "%(count)d emails queued again.", len(failed))
+            % {"count": len(failed)},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d email was not failed and was left alone.",
+                    "%(count)d emails were not failed and were left alone.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )

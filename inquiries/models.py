@@ -3,6 +3,9 @@
 import hashlib
 import secrets
 import uuid
+from datetime import timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -161,9 +164,14 @@ class InquiryQuerySet(SearchTextQuerySet):
     def for_email(self, email):
         return self.filter(email__iexact=email, anonymised_at__isnull=True)
 
-    def due_for_purge(self, *, days, now=None):
-        cutoff = (now or timezone.now()) - timezone.timedelta(days=days)
-        return self.filter(status=InquiryStatus.CLOSED, closed_at__lt=cutoff, anonymised_at__isnull=True)
+    def due_for_purge(self, *, days, abandoned_days, now=None):
+        """Closed longer than ``days`` ago, or still open but untouched for ``abandoned_days``."""
+        now = now or timezone.now()
+        closed_long_ago = models.Q(status=InquiryStatus.CLOSED, closed_at__lt=now - timedelta(days=days))
+        quiet_since = now - timedelta(days=abandoned_days)
+        activity = TimelineEntry.objects.filter(inquiry=models.OuterRef("pk"), created_at__gte=quiet_since)
+        abandoned = models.Q(status__in=OPEN_STATUSES, created_at__lt=quiet_since) & ~models.Exists(activity)
+        return self.filter(closed_long_ago | abandoned, anonymised_at__isnull=True)
 
 
 class Inquiry(models.Model):
@@ -226,6 +234,8 @@ class Inquiry(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     deletion_requested_at = models.DateTimeField(_("deletion requested"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
+    # Set when the patient's mail server refused our email for good; cleared when the address is corrected.
+    email_refused_at = models.DateTimeField(_("email address refused"), null=True, blank=True, editable=False)
 
     # The coordinators' work on it.
     first_response_due_at = models.DateTimeField(_("first response due"), null=True, editable=False)
@@ -420,6 +430,7 @@ class TimelineKind(models.TextChoices):
     DELETION_REQUESTED = "deletion_requested", _("Deletion requested")
     LINK_RESENT = "link_resent", _("Follow-up link sent again")
     ANONYMISED = "anonymised", _("Personal data erased")
+    EMAIL_REFUSED = "email_refused", _("The patient's address refused our email")
 
 
 class TimelineEntryQuerySet(models.QuerySet):
@@ -499,11 +510,51 @@ class EmailStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled (personal data erased)")
 
 
+class EmailFailure(models.TextChoices):
+    REFUSED = "refused", _("Refused by the receiving server")
+    GAVE_UP = "gave_up", _("Not delivered within the retry period")
+
+
+# Emails to the patient's current address: a permanent refusal flags the inquiry.
+PATIENT_EMAIL_KINDS = {EmailKind.PATIENT_CONFIRMATION, EmailKind.FOLLOW_UP_LINK, EmailKind.PATIENT_UPDATE}
+COORDINATOR_EMAIL_KINDS = {EmailKind.COORDINATOR_NEW, EmailKind.COORDINATOR_REPLY, EmailKind.DELETION_REQUEST}
+
+
+def new_message_id():
+    """Fixed when the email is written, so that a repeated delivery is recognisably the same message."""
+    return make_msgid(idstring="clinic-portal", domain=urlsplit(settings.SITE_URL).hostname or "localhost")
+
+
+def retry_deadline():
+    return timezone.now() + timedelta(hours=settings.EMAIL_RETRY_HOURS)
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    def claimable(self, now):
+        """Pending, due, and not leased by a worker that may still be sending it."""
+        return self.filter(
+            models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now),
+            status=EmailStatus.PENDING,
+            next_attempt_at__lte=now,
+        )
+
+    def lagging(self, now):
+        return self.filter(
+            status=EmailStatus.PENDING,
+            created_at__lt=now - timedelta(minutes=settings.EMAIL_LAG_ALERT_MINUTES),
+        )
+
+    def not_alerted(self):
+        return self.filter(alerted_at__isnull=True)
+
+
 class OutgoingEmail(models.Model):
     """An email written in the request's transaction and delivered by a background task.
 
-    The row makes delivery idempotent (a sent email is never sent again) and records attempts.
-    The body is cleared once sent: it may carry a private follow-up link.
+    Delivery is at least once (see ``inquiries.delivery``): a worker leases the row, sends with the
+    fixed Message-ID, and records the outcome; no transaction is open while the SMTP server talks.
+    The body is cleared once sent: it may carry a private follow-up link. ``last_error`` keeps SMTP
+    status codes only, never addresses or the server's text.
     """
 
     inquiry = models.ForeignKey(
@@ -513,16 +564,34 @@ class OutgoingEmail(models.Model):
     to = models.EmailField()
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    message_id = models.CharField(max_length=255, default=new_message_id, editable=False)
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    failure = models.CharField(max_length=10, choices=EmailFailure.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Set while a worker sends it; another process may take it over only once this has passed.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    retry_until = models.DateTimeField(default=retry_deadline)
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutgoingEmailQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("outgoing email")
         verbose_name_plural = _("outgoing emails")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="pending"), name="email_pending_due"
+            ),
+            models.Index(fields=["status", "failed_at"], name="email_status_failed"),
+        ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} → {self.to}"
+        # Never the address: this text goes into the audit trail, which outlives an erasure.
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -1,7 +1,5 @@
 """Domain actions on inquiries. Each runs in one transaction: it all happens, or nothing does."""
 
-from contextlib import contextmanager
-
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -9,6 +7,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from inquiries import delivery
+from inquiries.erasures import log_erasure
 from inquiries.models import (
     ALLOWED_TRANSITIONS,
     Attachment,
@@ -23,8 +23,14 @@ from inquiries.models import (
     TimelineEntry,
     TimelineKind,
 )
-from inquiries.tasks import send_outgoing_email
-from inquiries.uploads import CleanUpload, delete_files, held_upload_path, read_file, store_file
+from inquiries.uploads import (
+    CleanUpload,
+    delete_files,
+    held_upload_path,
+    read_file,
+    removed_on_failure,
+    store_file,
+)
 
 CONSENT_VERSION = "2026-11-01"
 
@@ -54,7 +60,7 @@ def _queue_email(*, inquiry, kind, to, language, context):
         subject = " ".join(render_to_string(f"inquiries/email/{kind}_subject.txt", context).split())
         body = render_to_string(f"inquiries/email/{kind}_body.txt", context)
     email = OutgoingEmail.objects.create(inquiry=inquiry, kind=kind, to=to, subject=subject, body=body)
-    send_outgoing_email.enqueue(email_id=email.pk)
+    delivery.schedule(email.pk)
     return email
 
 
@@ -81,18 +87,7 @@ def _notify_coordinators(*, inquiry, kind):
         )
 
 
-@contextmanager
-def _files_removed_on_failure():
-    """Collects the paths of files written inside; deletes them if anything fails (the rows roll back)."""
-    written = []
-    try:
-        yield written
-    except BaseException:
-        delete_files(written)
-        raise
-
-
-def _save_attachments(*, inquiry, uploads, timeline_entry, written):
+def _save_attachments(*, inquiry, uploads, timeline_entry):
     for upload in uploads:
         attachment = Attachment(
             inquiry=inquiry,
@@ -105,7 +100,6 @@ def _save_attachments(*, inquiry, uploads, timeline_entry, written):
         attachment.file.name = store_file(
             attachment.file.field.upload_to(attachment, upload.name), upload.data
         )
-        written.append(attachment.file.name)
         attachment.save()
 
 
@@ -114,9 +108,10 @@ def inquiry_create(*, data, clinics, uploads, submission_key, consent_text, held
 
     ``held`` are files kept from an earlier, refused try of the same form; they are read only once the
     request's row (unique by submission key) exists, so a concurrent duplicate fails before that.
-    A failure anywhere (database, disk) rolls back the rows and deletes the files already written.
+    A failure anywhere (database, disk) rolls back the rows and deletes the files already written;
+    a disk that refuses the files raises ``uploads.StorageUnavailable``.
     """
-    with _files_removed_on_failure() as written, transaction.atomic():
+    with removed_on_failure(), transaction.atomic():
         inquiry = Inquiry(
             **data,
             submission_key=submission_key,
@@ -131,7 +126,7 @@ def inquiry_create(*, data, clinics, uploads, submission_key, consent_text, held
             inquiry=inquiry, kind=TimelineKind.CREATED, is_public=True, new_status=InquiryStatus.RECEIVED
         )
         uploads = [*uploads_release(held), *uploads]
-        _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
+        _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry)
         uploads_discard(held)
         _send_link_to_patient(inquiry=inquiry, token=token, kind=EmailKind.PATIENT_CONFIRMATION)
         _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_NEW)
@@ -139,9 +134,11 @@ def inquiry_create(*, data, clinics, uploads, submission_key, consent_text, held
 
 
 def uploads_hold(*, submission_key, uploads):
-    """Keep valid files of a form that failed validation, for its corrected resubmission."""
+    """Keep valid files of a form that failed validation, for its corrected resubmission.
+
+    All or none: a disk that refuses one raises ``uploads.StorageUnavailable`` and keeps none."""
     held = []
-    with _files_removed_on_failure() as written, transaction.atomic():
+    with removed_on_failure(), transaction.atomic():
         for upload in uploads:
             item = HeldUpload(
                 submission_key=submission_key,
@@ -153,7 +150,6 @@ def uploads_hold(*, submission_key, uploads):
             item.file.name = store_file(
                 held_upload_path(submission_key, item.id, upload.content_type), upload.data
             )
-            written.append(item.file.name)
             item.save()
             held.append(item)
     return held
@@ -185,7 +181,7 @@ def inquiry_add_patient_reply(*, inquiry, message, uploads, submission_key=None,
     """The patient's reply. The same form sent twice (same submission key) is stored once."""
     if submission_key and (existing := TimelineEntry.objects.filter(submission_key=submission_key).first()):
         return existing
-    with _files_removed_on_failure() as written, transaction.atomic():
+    with removed_on_failure(), transaction.atomic():
         entry = TimelineEntry.objects.create(
             inquiry=inquiry,
             kind=TimelineKind.PATIENT_MESSAGE,
@@ -194,7 +190,7 @@ def inquiry_add_patient_reply(*, inquiry, message, uploads, submission_key=None,
             submission_key=submission_key,
         )
         uploads = [*uploads_release(held), *uploads]
-        _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry, written=written)
+        _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry)
         uploads_discard(held)
         Inquiry.objects.filter(pk=inquiry.pk).update(
             unread_patient_messages=F("unread_patient_messages") + 1, version=F("version") + 1
@@ -370,7 +366,8 @@ def inquiry_correct_email(*, inquiry, new_email, reason, by):
     timeline keeps an internal note of who did it and why."""
     old_email = inquiry.email
     inquiry.email = new_email
-    inquiry.save(update_fields=["email", "updated_at"])
+    inquiry.email_refused_at = None
+    inquiry.save(update_fields=["email", "email_refused_at", "updated_at"])
     _changed(inquiry)
     TimelineEntry.objects.create(
         inquiry=inquiry,
@@ -427,7 +424,9 @@ def inquiry_anonymise(*, inquiry, by=None):
         inquiry.notice_links.all().delete()
         inquiry.timeline.update(body="")
         # An email still waiting would go out after the erasure: cancel it first.
-        inquiry.emails.filter(status=EmailStatus.PENDING).update(status=EmailStatus.CANCELLED)
+        inquiry.emails.filter(status__in=[EmailStatus.PENDING, EmailStatus.FAILED]).update(
+            status=EmailStatus.CANCELLED, lease_until=None
+        )
         inquiry.emails.update(to="erased@invalid", subject="", body="")
         inquiry.preferred_clinics.clear()
         for field in ("full_name", "contact_handle", "diagnosis", "medications", "message"):
@@ -439,5 +438,6 @@ def inquiry_anonymise(*, inquiry, by=None):
         inquiry.set_follow_up_token()  # the old link stops working
         inquiry.save()
         TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.ANONYMISED, author=by)
+        transaction.on_commit(lambda: log_erasure(inquiry))
         transaction.on_commit(lambda: delete_files(paths))
     return inquiry

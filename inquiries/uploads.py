@@ -3,15 +3,20 @@
 The type is decided from the file's content, never its name or the browser's header. Images are
 re-encoded, which drops EXIF (location) data and anything appended after the image. Files are
 written under a temporary name and moved into place, so a failed write leaves no partial file.
+A storage that refuses writes (full, read-only) raises ``StorageUnavailable``; what a failed request
+had written by then, files and folders, is removed again (``removed_on_failure``).
 """
 
 import contextlib
+import errno
 import hashlib
 import io
+import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import filetype
@@ -29,6 +34,14 @@ EXTENSIONS = {"application/pdf": {".pdf"}, "image/jpeg": {".jpg", ".jpeg"}, "ima
 # A 20-megapixel photo is larger than any phone camera's; decoding one takes about 80 MB. The size is
 # read from the header before any pixel is decoded, and files are decoded one after another.
 MAX_IMAGE_PIXELS = 20_000_000
+# What a full, over-quota, read-only or failing disk answers; anything else is a bug, not an outage.
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG, errno.EIO}
+
+logger = logging.getLogger(__name__)
+
+
+class StorageUnavailable(Exception):
+    """Private storage refused a write: the disk is full, over quota, read-only or failing."""
 
 
 @dataclass(frozen=True)
@@ -128,10 +141,86 @@ def read_file(relative_path):
     return Path(default_storage.path(relative_path)).read_bytes()
 
 
+@dataclass
+class _Written:
+    """Files stored during one request, and the folders made for them (outermost first)."""
+
+    paths: list = field(default_factory=list)
+    folders: list = field(default_factory=list)
+
+    def remove(self):
+        for relative_path in self.paths:
+            Path(default_storage.path(relative_path)).unlink(missing_ok=True)
+        _remove_empty_folders(self.folders)
+
+
+_written_in_this_request = ContextVar("written_in_this_request", default=None)
+
+
+@contextlib.contextmanager
+def removed_on_failure():
+    """If the block fails, the files ``store_file`` wrote in it, and the folders it made for them, are
+    removed again: a failed request leaves nothing on disk (its rows are rolled back by the caller)."""
+    enclosing = _written_in_this_request.get()
+    written = _Written()
+    token = _written_in_this_request.set(written)
+    try:
+        yield
+    except BaseException:
+        written.remove()
+        raise
+    else:
+        if enclosing is not None:  # an enclosing block that fails later removes these too
+            enclosing.paths += written.paths
+            enclosing.folders += written.folders
+    finally:
+        _written_in_this_request.reset(token)
+
+
 def store_file(relative_path, data):
-    """Write data to private storage atomically: a temporary file, then a rename into place."""
+    """Write data to private storage atomically: a temporary file, then a rename into place.
+
+    Raises ``StorageUnavailable`` when the storage refuses the write; the folders made for the file
+    are then removed again.
+    """
     target = Path(default_storage.path(relative_path))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    created = []
+    try:
+        _make_folders(target.parent, created)
+        _write_atomically(target, data)
+    except BaseException as error:
+        _remove_empty_folders(created)
+        if isinstance(error, OSError) and error.errno in STORAGE_ERRNOS:
+            raise _storage_unavailable(error) from error
+        raise
+    if (written := _written_in_this_request.get()) is not None:
+        written.paths.append(relative_path)
+        written.folders += created
+    return relative_path
+
+
+def _storage_unavailable(error):
+    reason = errno.errorcode.get(error.errno, str(error.errno))
+    # The reason only: the path names a patient's request, and operators need to act on the disk.
+    logger.error("Private storage refused a write (%s); the upload was not stored", reason)
+    return StorageUnavailable(reason)
+
+
+def _make_folders(folder, created):
+    """Make a folder and its missing parents, adding to ``created`` (outermost first) the ones made here."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue  # made by a concurrent request in the meantime: theirs, not ours to remove
+        created.append(path)
+
+
+def _write_atomically(target, data):
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -143,7 +232,12 @@ def store_file(relative_path, data):
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return relative_path
+
+
+def _remove_empty_folders(folders):
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):  # not empty: another request stored a file there meanwhile
+            folder.rmdir()
 
 
 def delete_files(relative_paths, *, remove_empty_folders=False):

@@ -1,6 +1,7 @@
 import uuid
-from functools import wraps
+from functools import partial, wraps
 
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic_portal.decorators import private_page
+from clinic_portal.decorators import private_page, resendable_after_outage
 from clinics.models import Clinic
 from conditions.models import Condition
 from inquiries import limits
@@ -33,13 +34,15 @@ from inquiries.services import (
     uploads_discard,
     uploads_hold,
 )
-from inquiries.uploads import MAX_ATTACHMENTS
+from inquiries.uploads import MAX_ATTACHMENTS, StorageUnavailable, removed_on_failure
 from staff.audit import record
 from staff.decorators import redirect_to_confirmation
 from staff.models import AuditAction
 from staff.sessions import identity_recently_confirmed
 
 SESSION_SUBMITTED = "submitted_inquiries"
+# A full or read-only disk needs an operator; asking browsers and proxies back sooner would not help.
+STORAGE_RETRY_AFTER_SECONDS = 300
 
 
 def patient_data_page(view):
@@ -59,6 +62,7 @@ def patient_data_page(view):
     return wrapper
 
 
+@resendable_after_outage
 @patient_data_page
 @post_ceiling("inquiry-post")
 @require_http_methods(["GET", "POST"])
@@ -83,15 +87,19 @@ def _submit(request):
     form = InquiryForm(request.POST, request.FILES)
     if form.is_spam:
         return render(request, "inquiries/inquiry_thanks.html", {"inquiry": None})
+    form_page = partial(render, request, "inquiries/inquiry_form.html", {"form": form})
     if not form.is_valid():
-        _hold_accepted_uploads(request, form)
-        return render(request, "inquiries/inquiry_form.html", {"form": form}, status=400)
+        try:
+            _hold_accepted_uploads(request, form)
+        except StorageUnavailable:
+            return _storage_unavailable(request, form_page, _request_not_sent())
+        return form_page(status=400)
 
     submission_key = form.cleaned_data["submission_key"]
     inquiry = Inquiry.objects.filter(submission_key=submission_key).first()
     if inquiry is None:
         try:
-            with transaction.atomic():
+            with removed_on_failure(), transaction.atomic():
                 inquiry, _token = inquiry_create(
                     data=form.inquiry_data(),
                     clinics=form.cleaned_data["preferred_clinics"],
@@ -104,6 +112,8 @@ def _submit(request):
         except IntegrityError:
             # The same form sent twice at once: the first one won.
             inquiry = get_object_or_404(Inquiry, submission_key=submission_key)
+        except StorageUnavailable:
+            return _storage_unavailable(request, form_page, _request_not_sent())
         else:
             limits.count(request, INQUIRIES_PER_ADDRESS, INQUIRIES_PER_MAILBOX)
     submitted = request.session.get(SESSION_SUBMITTED, [])
@@ -117,7 +127,8 @@ def _hold_accepted_uploads(request, form):
     the page shows them (by name and size) and the corrected resubmission sends them.
 
     Nothing new is held when the files are too many (the patient chooses again), or when this address
-    has had many files held lately (refused forms must not fill the disk).
+    has had many files held lately (refused forms must not fill the disk). Raises StorageUnavailable,
+    holding none, when the disk refuses them.
     """
     key = form.cleaned_data.get("submission_key")
     if not key:
@@ -132,6 +143,29 @@ def _hold_accepted_uploads(request, form):
             uploads_hold(submission_key=key, uploads=new)
             limits.count(request, *[HELD_FILES_PER_ADDRESS] * len(new))
     form.reload_held()
+
+
+def _request_not_sent():
+    return gettext(
+        "We could not store your files just now, so your request was not sent. Nothing was saved. "
+        "Please try again in a few minutes; your answers are still in the form, but choose the files again."
+    )
+
+
+def _reply_not_sent():
+    return gettext(
+        "We could not store your files just now, so your reply was not sent. Nothing was saved. "
+        "Please try again in a few minutes; your reply is still in the form, but choose the files again."
+    )
+
+
+def _storage_unavailable(request, form_page, message):
+    """The disk refused the patient's files: 503, the reason at the top of the page, and the form
+    again with what they typed (a browser never fills a file input back in)."""
+    messages.error(request, message)
+    response = form_page(status=503)
+    response["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
+    return response
 
 
 @patient_data_page
@@ -149,6 +183,7 @@ def _inquiry_for_token(reference, token):
     return inquiry
 
 
+@resendable_after_outage
 @patient_data_page
 @post_ceiling("follow-up-post")
 @require_http_methods(["GET", "POST"])
@@ -161,11 +196,15 @@ def follow_up(request, reference, token):
     if retry_after := limits.first_reached(request, REPLIES_PER_ADDRESS):
         return limits.too_many_requests(request, retry_after)
     reply_form = ReplyForm(request.POST, request.FILES)
+    follow_up_page = partial(_render_follow_up, request, inquiry, token, reply_form=reply_form)
     if not reply_form.is_valid():
-        _hold_accepted_uploads(request, reply_form)
-        return _render_follow_up(request, inquiry, token, reply_form=reply_form, status=400)
+        try:
+            _hold_accepted_uploads(request, reply_form)
+        except StorageUnavailable:
+            return _storage_unavailable(request, follow_up_page, _reply_not_sent())
+        return follow_up_page(status=400)
     try:
-        with transaction.atomic():
+        with removed_on_failure(), transaction.atomic():
             inquiry_add_patient_reply(
                 inquiry=inquiry,
                 message=reply_form.cleaned_data["message"],
@@ -176,6 +215,8 @@ def follow_up(request, reference, token):
             uploads_discard(reply_form.removed_held)
     except IntegrityError:
         pass  # the same reply sent twice at once: the first one was stored
+    except StorageUnavailable:
+        return _storage_unavailable(request, follow_up_page, _reply_not_sent())
     else:
         limits.count(request, REPLIES_PER_ADDRESS)
     return redirect(request.path + "#timeline")

@@ -19,6 +19,8 @@ def _restore_language():
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private-media"
+    settings.ERASURE_LOG = tmp_path / "erasure-log.jsonl"
+    settings.BACKUP_DIR = tmp_path / "backups"
 
 
 @pytest.fixture(autouse=True)

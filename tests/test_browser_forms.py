@@ -14,6 +14,7 @@ from inquiries.models import Inquiry, InquiryStatus
 from inquiries.services import inquiry_respond
 from tests.support.browser import browser_marks, staff_sign_in
 from tests.support.patients import follow_up_url_from, pdf_bytes
+from tests.test_request_path import DISK_REFUSED, small_disk
 
 pytestmark = browser_marks()
 
@@ -228,3 +229,24 @@ def test_coordinator_answers_in_the_admin_after_a_validation_error(page, patient
     assert inquiry.status == InquiryStatus.IN_REVIEW
     [notice] = [email for email in mail.outbox if email.to == ["patient@example.com"]]
     assert "МРТ" not in notice.body
+
+
+def test_request_form_sent_to_a_full_disk_says_so_and_keeps_the_answers(page, demo_site, tmp_path, settings):
+    with small_disk(tmp_path / "private-media-disk") as disk:
+        settings.MEDIA_ROOT = disk.root
+        disk.fill()
+        page.goto(f"{demo_site.url}/en/inquiries/new/")
+        form = page.locator("form.inquiry-form")
+        fill_request(form, email="full-disk@example.com", phone="8 912 345 67 89", consent=True)
+        form.locator("[name=attachments]").set_input_files(record(tmp_path))
+        form.locator("button[type=submit]").click()
+
+        page.locator(".messages").wait_for()
+        assert tr("en", DISK_REFUSED) in page.locator(".messages").inner_text()
+        assert page.locator("[name=full_name]").input_value() == "Aigerim Bekova"
+        assert page.locator("[name=message]").input_value() == (
+            "Ankle clonus since a spinal injury. What can be done?"
+        )
+        assert page.locator("[name=consent_health_data]").is_checked()
+        assert Inquiry.objects.count() == 0
+        assert disk.leftovers() == []

@@ -128,3 +128,40 @@ def test_a_second_sign_in_asks_for_a_code_refuses_a_wrong_one_and_signs_out(page
         AuditAction.SIGN_OUT,
     ]
     assert [error for error in console_errors if "status of 400" not in error] == []
+
+
+def test_an_admin_sends_failed_emails_again_after_forgetting_to_select_them(page, demo_site, console_errors):
+    from inquiries.models import EmailStatus, OutgoingEmail
+    from staff.roles import ADMIN
+    from tests.support.browser import staff_sign_in
+
+    failed = OutgoingEmail.objects.create(
+        kind="coordinator_new",
+        to="desk@clinicportal.example",
+        subject="New inquiry",
+        body="A new consultation request has arrived.",
+        status=EmailStatus.FAILED,
+        failure="refused",
+        last_error="550 5.2.1 recipient refused",
+        attempts=1,
+    )
+    make_staff("olga", ADMIN)
+    mail.outbox.clear()
+    staff_sign_in(page, demo_site, "olga", PASSWORD, next_path="/admin/inquiries/outgoingemail/")
+    page.click("#changelist-filter a[href*='status__exact=failed']")
+    page.wait_for_url("**status__exact=failed**")
+    assert "550 5.2.1 recipient refused" in page.content()
+
+    # The action without a selection: Django says what is missing.
+    page.select_option("select[name=action]", "send_again")
+    page.click("button[name=index]")
+    page.locator(".messagelist .warning").wait_for()
+
+    page.check(f"input[name=_selected_action][value='{failed.pk}']")
+    page.select_option("select[name=action]", "send_again")
+    page.click("button[name=index]")
+    page.locator(".messagelist .success", has_text="1 email queued again.").wait_for()
+    failed.refresh_from_db()
+    assert failed.status == EmailStatus.SENT
+    assert [message.extra_headers["Message-ID"] for message in mail.outbox] == [failed.message_id]
+    assert [error for error in console_errors if "status of 400" not in error] == []

@@ -1,8 +1,8 @@
 import datetime
 import hashlib
 import io
+import os
 import re
-import smtplib
 import uuid
 from html import unescape
 from pathlib import Path
@@ -390,66 +390,6 @@ def database_task_backend(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def run_worker():
-    call_command("db_worker", batch=True, startup_delay=False, interval=0, verbosity=0)
-
-
-@pytest.mark.django_db(transaction=True)  # the worker commits and manages its connection like in production
-def test_mail_server_failure_keeps_the_inquiry_and_the_email_goes_out_on_retry(
-    client, demo, monkeypatch, database_task_backend
-):
-    from django_tasks_db.models import DBTaskResult
-
-    def smtp_down(self, *args, **kwargs):
-        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-
-    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", smtp_down)
-    response = submit(client)
-    assert response.status_code == 302
-    inquiry = Inquiry.objects.get()
-    assert OutgoingEmail.objects.filter(inquiry=inquiry).count() == 2
-    assert mail.outbox == []  # nothing is sent inside the request
-
-    run_worker()
-    assert mail.outbox == []
-    patient_email = OutgoingEmail.objects.get(to=inquiry.email)
-    assert patient_email.status == EmailStatus.PENDING
-    assert patient_email.attempts == 1
-    assert "SMTPServerDisconnected" in patient_email.last_error
-    retry = DBTaskResult.objects.filter(status="READY", run_after__isnull=False).order_by("run_after").first()
-    assert retry is not None
-    assert retry.run_after > timezone.now() + datetime.timedelta(seconds=50)  # backoff, not a hot loop
-
-    monkeypatch.undo()
-    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
-    run_worker()
-    patient_email.refresh_from_db()
-    assert patient_email.status == EmailStatus.SENT
-    assert patient_email.attempts == 2
-    assert [email.to for email in mail.outbox].count([inquiry.email]) == 1
-
-    # Running the task again (a duplicate in the queue) never sends twice.
-    from inquiries.tasks import send_outgoing_email
-
-    send_outgoing_email.call(email_id=patient_email.pk)
-    assert [email.to for email in mail.outbox].count([inquiry.email]) == 1
-
-
-def test_email_gives_up_after_the_last_attempt(demo, monkeypatch):
-    from inquiries.tasks import MAX_ATTEMPTS, send_outgoing_email
-
-    email = OutgoingEmail.objects.create(kind="coordinator_new", to="desk@example.com", subject="s", body="b")
-    monkeypatch.setattr(
-        "django.core.mail.backends.locmem.EmailBackend.send_messages",
-        lambda self, messages: (_ for _ in ()).throw(smtplib.SMTPException("down")),
-    )
-    for _ in range(MAX_ATTEMPTS):
-        send_outgoing_email.call(email_id=email.pk)
-    email.refresh_from_db()
-    assert email.status == EmailStatus.FAILED
-    assert email.attempts == MAX_ATTEMPTS
-
-
 def test_no_task_is_left_when_the_request_transaction_rolls_back(demo, monkeypatch, database_task_backend):
     from django_tasks_db.models import DBTaskResult
 
@@ -654,6 +594,29 @@ def test_purge_erases_closed_inquiries_after_the_retention_period(client, two_in
     second.refresh_from_db()
     assert first.anonymised_at is not None and first.full_name == "—"
     assert first.condition.slug == "clonus" and first.country.code == "KZ"  # statistics stay
+    assert second.anonymised_at is None
+
+
+def test_purge_erases_open_inquiries_abandoned_for_the_abandonment_period(client, two_inquiries, settings):
+    first, _link, second, _ = two_inquiries
+    long_ago = timezone.now() - datetime.timedelta(days=settings.INQUIRY_ABANDONED_DAYS + 1)
+    for inquiry in (first, second):
+        Inquiry.objects.filter(pk=inquiry.pk).update(created_at=long_ago)
+        inquiry.timeline.update(created_at=long_ago)
+    # The second one had a reply from the patient last week: not abandoned.
+    TimelineEntry.objects.create(
+        inquiry=second, kind="patient_message", is_public=True, body="Still interested"
+    )
+    assert (
+        Inquiry.objects.due_for_purge(days=365, abandoned_days=settings.INQUIRY_ABANDONED_DAYS).count() == 1
+    )
+
+    call_command("purge_inquiries", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.anonymised_at is not None
+    assert first.status == InquiryStatus.CLOSED
+    assert first.closing_reason == "erased"
     assert second.anonymised_at is None
 
 

@@ -1,7 +1,10 @@
 """The consultation request path under attack and under faults, and the patient-coordinator loop."""
 
+import errno
+import logging
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -9,6 +12,7 @@ import sys
 import time
 import uuid
 import zlib
+from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 
@@ -19,12 +23,14 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from inquiries.models import (
+    Attachment,
     EmailStatus,
     HeldUpload,
     Inquiry,
     InquiryStatus,
     NoticeLink,
     OutgoingEmail,
+    TimelineEntry,
 )
 from inquiries.services import inquiry_anonymise, inquiry_respond, inquiry_transition
 from tests.support.patients import (
@@ -279,6 +285,36 @@ def test_with_redis_gone_the_forms_keep_working_with_limits_and_healthz_says_so(
     assert Inquiry.objects.count() == 3
 
 
+@pytest.fixture
+def freeze_redis(own_redis):
+    """Stops the test's Redis server (SIGSTOP): connections are accepted, nothing is ever answered."""
+    frozen = []
+
+    def freeze():
+        own_redis.send_signal(signal.SIGSTOP)
+        frozen.append(own_redis)
+
+    yield freeze
+    for process in frozen:
+        process.send_signal(signal.SIGCONT)
+
+
+def test_with_redis_frozen_the_request_form_still_stores_requests_and_healthz_says_so(
+    client, demo, freeze_redis, caplog
+):
+    assert submit(client, email="before@example.com").status_code == 302
+
+    freeze_redis()
+    with caplog.at_level(logging.ERROR, logger="clinic_portal.cache"):
+        assert submit(client, email="during@example.com").status_code == 302
+    assert any("Redis unavailable" in record.getMessage() for record in caplog.records)
+
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "degraded", "database": "ok", "cache": "unavailable"}
+    assert Inquiry.objects.filter(email="during@example.com").count() == 1
+
+
 # --- production defaults ---------------------------------------------------------------------------
 
 
@@ -324,10 +360,14 @@ def test_every_page_sends_a_permissions_policy(client):
 
 @pytest.mark.urls("tests.support.urls_error")
 def test_a_server_error_is_mailed_to_the_admins(settings):
+    from clinic_portal.error_reports import flush_error_emails
+
     settings.ADMINS = [("ops@clinicportal.example", "ops@clinicportal.example")]
+    settings.ERROR_EMAIL_THROTTLE_MINUTES = 0
     response = Client(raise_request_exception=False).get("/en/broken/")
     assert response.status_code == 500
     assert "It has been recorded for our technical team." in response.content.decode()
+    assert flush_error_emails(timeout=10)
     [report] = mail.outbox
     assert report.to == ["ops@clinicportal.example"]
     assert "RuntimeError" in report.body
@@ -537,3 +577,213 @@ def test_the_same_reply_sent_twice_is_stored_once(client, two_inquiries):
     assert client.post(path_of(first_link), reply).status_code == 302
     assert client.post(path_of(first_link), reply).status_code == 302
     assert first.timeline.filter(kind="patient_message").count() == 1
+
+
+# --- a full or read-only disk while a patient sends files ------------------------------------------
+
+TMPFS_BYTES = 256 * 1024
+PAGE_BYTES = 4096  # tmpfs hands out whole pages: one free page holds one small file
+
+
+class SmallDisk:
+    """A tmpfs of the test's own. Tests run as root, so permission bits would not stop a write; a full
+    or read-only file system does."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.filler = self.root / "filler"
+
+    def fill(self, leave_free=0):
+        """Fill what is left of the disk, then give ``leave_free`` bytes back."""
+        with open(self.filler, "ab", buffering=0) as handle:
+            try:
+                while True:
+                    handle.write(b"\0" * PAGE_BYTES)
+            except OSError as error:
+                if error.errno != errno.ENOSPC:
+                    raise
+        if leave_free:
+            os.truncate(self.filler, self.filler.stat().st_size - leave_free)
+
+    def make_read_only(self):
+        run_command("mount", "-o", "remount,ro", str(self.root))
+
+    def repair(self):
+        """Writable again, with all its space: what an operator would do."""
+        run_command("mount", "-o", "remount,rw", str(self.root))
+        self.filler.unlink(missing_ok=True)
+
+    def leftovers(self):
+        """Every file and folder on the disk but the filler, relative to its root."""
+        return sorted(
+            str(path.relative_to(self.root)) for path in self.root.rglob("*") if path != self.filler
+        )
+
+
+def run_command(*command):
+    subprocess.run(command, check=True, capture_output=True, text=True)
+
+
+@contextmanager
+def small_disk(mount_point):
+    """A 256 KB tmpfs mounted at ``mount_point`` for the block. Skipped where mounting is not
+    permitted, unless REQUIRE_FAULTS is set."""
+    Path(mount_point).mkdir(parents=True, exist_ok=True)
+    try:
+        run_command("mount", "-t", "tmpfs", "-o", f"size={TMPFS_BYTES}", "tmpfs", str(mount_point))
+    except (OSError, subprocess.CalledProcessError) as error:
+        if os.environ.get("REQUIRE_FAULTS"):
+            raise RuntimeError(f"the storage fault tests need to mount a tmpfs: {error}") from error
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        yield SmallDisk(mount_point)
+    finally:
+        run_command("umount", str(mount_point))
+
+
+DISK_REFUSED = (
+    "We could not store your files just now, so your request was not sent. Nothing was saved. "
+    "Please try again in a few minutes; your answers are still in the form, but choose the files again."
+)
+REPLY_DISK_REFUSED = (
+    "We could not store your files just now, so your reply was not sent. Nothing was saved. "
+    "Please try again in a few minutes; your reply is still in the form, but choose the files again."
+)
+
+
+@pytest.fixture
+def disk(tmp_path, settings):
+    """Private media on a 256 KB tmpfs of the test's own, which the test fills or makes read-only."""
+    with small_disk(tmp_path / "private-media-disk") as small:
+        settings.MEDIA_ROOT = small.root
+        yield small
+
+
+def two_records():
+    return [upload("mri.pdf", pdf_bytes()), upload("scan.png", png_bytes())]
+
+
+def assert_told_to_retry(response, language, message=DISK_REFUSED):
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    html = unescape(response.content.decode())
+    assert tr(language, message) in html
+    return html
+
+
+def assert_typed_answers_kept(html):
+    assert 'value="Aigerim Bekova"' in html
+    assert valid_data()["message"] in html
+
+
+def assert_nothing_of_the_request_stored():
+    assert Inquiry.objects.count() == 0
+    assert Attachment.objects.count() == 0
+    assert TimelineEntry.objects.count() == 0
+    assert OutgoingEmail.objects.count() == 0
+    assert mail.outbox == []
+
+
+def storage_errors(caplog):
+    return [
+        record
+        for record in caplog.records
+        if record.name == "inquiries.uploads" and record.levelname == "ERROR"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "fault"),
+    [("en", "full"), ("ko", "full"), ("en", "room for one file"), ("en", "read-only")],
+)
+def test_a_disk_that_refuses_the_files_keeps_the_answers_and_stores_nothing(
+    client, demo, disk, caplog, language, fault
+):
+    if fault == "read-only":
+        disk.make_read_only()
+    else:
+        # With room for one file the first one is written and must be removed when the second fails.
+        disk.fill(leave_free=PAGE_BYTES if fault == "room for one file" else 0)
+    key = str(uuid.uuid4())
+
+    with caplog.at_level(logging.ERROR, logger="inquiries.uploads"):
+        response = submit(client, language, files=two_records(), submission_key=key)
+
+    assert_typed_answers_kept(assert_told_to_retry(response, language))
+    assert_nothing_of_the_request_stored()
+    assert disk.leftovers() == []
+    [logged] = storage_errors(caplog)
+    assert "mri.pdf" not in logged.getMessage() and "Aigerim" not in logged.getMessage()
+
+    disk.repair()
+    assert submit(client, language, files=two_records(), submission_key=key).status_code == 302
+    assert submit(client, language, files=two_records(), submission_key=key).status_code == 302
+    inquiry = Inquiry.objects.get()
+    assert sorted(attachment.original_name for attachment in inquiry.attachments.all()) == [
+        "mri.pdf",
+        "scan.png",
+    ]
+
+
+def test_a_full_disk_while_holding_files_after_a_validation_error_holds_nothing(client, demo, disk, caplog):
+    disk.fill(leave_free=PAGE_BYTES)  # the first file fits, the second does not
+    key = str(uuid.uuid4())
+
+    with caplog.at_level(logging.ERROR, logger="inquiries.uploads"):
+        response = submit(client, files=two_records(), phone="12", submission_key=key)
+
+    html = assert_told_to_retry(response, "en")
+    assert_typed_answers_kept(html)
+    assert tr("en", "Please correct the fields marked below. Nothing has been sent yet.") in html
+    assert HeldUpload.objects.count() == 0
+    assert_nothing_of_the_request_stored()
+    assert disk.leftovers() == []
+    assert len(storage_errors(caplog)) == 1
+
+    disk.repair()
+    assert submit(client, files=two_records(), phone="12", submission_key=key).status_code == 400
+    assert HeldUpload.objects.count() == 2
+    assert submit(client, submission_key=key).status_code == 302
+    assert Inquiry.objects.get().attachments.count() == 2
+
+
+def test_a_full_disk_when_held_files_are_sent_keeps_them_held_for_the_next_try(
+    client, demo, disk, django_capture_on_commit_callbacks
+):
+    key = str(uuid.uuid4())
+    assert submit(client, files=two_records(), phone="12", submission_key=key).status_code == 400
+    held_on_disk = disk.leftovers()
+    disk.fill()
+
+    response = submit(client, submission_key=key)
+
+    html = assert_told_to_retry(response, "en")
+    assert_typed_answers_kept(html)
+    assert "mri.pdf" in html and "scan.png" in html  # still listed as kept
+    assert_nothing_of_the_request_stored()
+    assert HeldUpload.objects.count() == 2
+    assert disk.leftovers() == held_on_disk
+
+    disk.repair()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert submit(client, submission_key=key).status_code == 302
+    assert Inquiry.objects.get().attachments.count() == 2
+    assert HeldUpload.objects.count() == 0
+
+
+def test_a_full_disk_during_a_reply_keeps_the_reply_in_the_form(client, two_inquiries, disk):
+    first, first_link, *_ = two_inquiries
+    disk.fill()
+    reply = {
+        "message": "Here is the new MRI",
+        "attachments": two_records(),
+        "submission_key": str(uuid.uuid4()),
+    }
+
+    response = client.post(path_of(first_link), reply)
+
+    html = assert_told_to_retry(response, "ru", REPLY_DISK_REFUSED)
+    assert "Here is the new MRI" in html
+    assert not first.timeline.filter(kind="patient_message").exists()
+    assert Attachment.objects.count() == 0
+    assert disk.leftovers() == []

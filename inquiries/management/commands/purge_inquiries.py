@@ -9,7 +9,8 @@ from staff.models import AuditEntry
 
 class Command(BaseCommand):
     help = (
-        "Erase personal and medical data from inquiries closed longer than the retention period, "
+        "Erase personal and medical data from inquiries closed longer than the retention period and "
+        "from open inquiries without any activity for the abandonment period, "
         "delete expired files held from failed form submissions, delete upload files that nothing "
         "refers to, and prune audit entries past their retention. Run it daily."
     )
@@ -21,10 +22,16 @@ class Command(BaseCommand):
             default=settings.INQUIRY_RETENTION_DAYS,
             help="Retention after closing, in days.",
         )
+        parser.add_argument(
+            "--abandoned-days",
+            type=int,
+            default=settings.INQUIRY_ABANDONED_DAYS,
+            help="Erase open inquiries with no activity (message, note or change) for this many days.",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Only say how many would be erased.")
 
-    def handle(self, *args, days, dry_run, **options):
-        due = Inquiry.objects.due_for_purge(days=days)
+    def handle(self, *args, days, abandoned_days, dry_run, **options):
+        due = Inquiry.objects.due_for_purge(days=days, abandoned_days=abandoned_days)
         if dry_run:
             self.stdout.write(f"{due.count()} inquiries would be erased.")
             return

@@ -1,0 +1,60 @@
+import logging
+import os
+
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
+from django_tasks_db.management.commands import db_worker
+
+from operations.worker import ResilientWorker
+
+
+class QuietBatches(logging.Filter):
+    """Our worker runs the library's loop one batch at a time: its start and end lines are noise."""
+
+    def filter(self, record):
+        return not str(record.msg).startswith(("Starting worker", "No more tasks to run"))
+
+
+class Command(db_worker.Command):
+    help = (
+        "Run the background worker (emails). It survives database outages, backing off and "
+        "reconnecting, and writes a heartbeat that /healthz/ready checks. Run it under a supervisor."
+    )
+
+    def configure_logging(self, verbosity):
+        super().configure_logging(verbosity)
+        logging.getLogger("django_tasks_db").addFilter(QuietBatches())
+
+    def handle(
+        self,
+        *,
+        verbosity,
+        queue_name,
+        interval,
+        batch,
+        backend_name,
+        startup_delay,
+        reload,
+        max_tasks,
+        worker_id,
+        exclude_queues,
+        **options,
+    ):
+        self.configure_logging(verbosity)
+        logging.getLogger("operations.worker").info("Worker %s starting (pid %s)", worker_id, os.getpid())
+        worker = ResilientWorker(
+            queue_names=queue_name.split(","),
+            interval=interval,
+            batch=batch,
+            backend_name=backend_name,
+            startup_delay=startup_delay,
+            max_tasks=max_tasks,
+            worker_id=worker_id,
+            excluded_queue_names=exclude_queues.split(",") if exclude_queues else [],
+        )
+        if reload and not batch:
+            if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+                worker.configure_signals()
+            run_with_reloader(worker.run)
+        else:
+            worker.configure_signals()
+            worker.run()

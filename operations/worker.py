@@ -1,0 +1,99 @@
+"""The background worker: django-tasks-db's, made to outlive database outages, with a heartbeat.
+
+django-tasks-db's worker exits on any database error but "locked". Ours runs its loop in batches
+(every ready task, then back here): between batches, and after every task, it writes a heartbeat;
+a database error backs off (1, 2, 4 … 30 s), reconnects and carries on. An email whose task was
+interrupted by the outage keeps its lease and is re-queued by ``check_delivery`` once it expires.
+"""
+
+import contextlib
+import logging
+import os
+import socket
+import time
+from datetime import timedelta
+
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.utils import is_locked_database_exception
+
+from operations.models import STALE_HEARTBEATS, WorkerHeartbeat
+
+logger = logging.getLogger("operations.worker")
+
+HEARTBEAT_EVERY = timedelta(seconds=10)
+MAX_BACKOFF_SECONDS = 30
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+class ResilientWorker(Worker):
+    def __init__(self, **kwargs):
+        self.keep_running = not kwargs["batch"]  # our loop; the parent's runs one batch at a time
+        super().__init__(**{**kwargs, "batch": True})
+        self.started_at = timezone.now()
+        self.last_beat = None
+        self.outage_started = None
+
+    def run(self):
+        if self.startup_delay and self.interval:
+            time.sleep(self.interval * 0.5)  # spread the workers of one restart
+        self.startup_delay = False
+        backoff = 1
+        while self.running:
+            try:
+                self.beat()
+                super().run()  # every ready task, then back here
+                self.database_back()
+                backoff = 1
+            except DATABASE_DOWN as error:
+                if is_locked_database_exception(error):  # SQLite under concurrent writes: not an outage
+                    time.sleep(self.interval or 0.1)
+                    continue
+                self.database_down(error, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            if not self.keep_running or self.reached_max_tasks():
+                return
+            if self.running:
+                time.sleep(self.interval)
+
+    def run_task(self, db_task_result):
+        super().run_task(db_task_result)
+        self.beat()
+
+    def reached_max_tasks(self):
+        return self.max_tasks is not None and self._run_tasks >= self.max_tasks
+
+    def beat(self):
+        now = timezone.now()
+        if self.last_beat and now - self.last_beat < HEARTBEAT_EVERY:
+            return
+        if self.last_beat is None:
+            WorkerHeartbeat.objects.prune_older_than(STALE_HEARTBEATS)
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=self.worker_id,
+            defaults={
+                "hostname": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "started_at": self.started_at,
+                "beat_at": now,
+            },
+        )
+        self.last_beat = now
+
+    def database_down(self, error, backoff):
+        for connection in connections.all(initialized_only=True):
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+        if self.outage_started is None:
+            self.outage_started = time.monotonic()
+            logger.error("Database unavailable (%s): retrying, first in %s s", type(error).__name__, backoff)
+        else:
+            logger.warning("Database still unavailable: next try in %s s", backoff)
+
+    def database_back(self):
+        if self.outage_started is not None:
+            logger.warning("Database back after %.0f s", time.monotonic() - self.outage_started)
+            self.outage_started = None

@@ -1,0 +1,229 @@
+"""Email delivery against a real SMTP server: fixed Message-IDs, refusals, deferrals, alerts, erasure."""
+
+import datetime
+import logging
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from inquiries.delivery import requeue_due
+from inquiries.models import EmailFailure, EmailKind, EmailStatus, Inquiry, OutgoingEmail, TimelineKind
+from staff.roles import COORDINATOR
+from tests.support.patients import submit
+from tests.support.smtp import SmtpServer
+from tests.support.staff import make_staff, signed_in
+
+PATIENT = "aigerim@example.com"
+DESK = "desk@clinicportal.example"
+OPS = "ops@clinicportal.example"
+
+
+@pytest.fixture
+def smtp(settings):
+    server = SmtpServer().start()
+    for name, value in server.settings().items():
+        setattr(settings, name, value)
+    settings.COORDINATOR_EMAILS = [DESK]
+    settings.ADMINS = [(OPS, OPS)]
+    yield server
+    server.stop()
+
+
+def patient_email():
+    return OutgoingEmail.objects.get(kind=EmailKind.PATIENT_CONFIRMATION)
+
+
+def come_due(email):
+    """Time passes: the email's next attempt is now."""
+    OutgoingEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+
+
+def test_each_email_reaches_the_smtp_server_once_with_the_message_id_it_was_written_with(client, demo, smtp):
+    submit(client)
+    emails = {email.to: email for email in OutgoingEmail.objects.all()}
+    assert set(emails) == {PATIENT, DESK}
+    assert {email.status for email in emails.values()} == {EmailStatus.SENT}
+    assert all(email.body == "" for email in emails.values())  # the follow-up link is not kept
+    for address, email in emails.items():
+        [received] = smtp.to(address)
+        assert received.message_id == email.message_id
+    assert emails[PATIENT].message_id != emails[DESK].message_id
+    assert emails[PATIENT].message_id.endswith("@127.0.0.1>")
+
+
+def test_a_permanent_refusal_fails_at_once_and_the_coordinators_see_it(client, demo, smtp, lead):
+    smtp.behaviour.refuse_recipients[PATIENT] = f"550 5.1.1 <{PATIENT}>: Recipient address rejected"
+    submit(client)
+    email = patient_email()
+    assert email.status == EmailStatus.FAILED
+    assert email.failure == EmailFailure.REFUSED
+    assert email.attempts == 1
+    assert email.last_error == "550 5.1.1 recipient refused"  # the code, never the server's text
+    inquiry = Inquiry.objects.get()
+    assert inquiry.email_refused_at is not None
+    assert inquiry.timeline.filter(kind=TimelineKind.EMAIL_REFUSED).count() == 1
+    assert len(smtp.to(DESK)) == 1  # the coordinators' notice went out
+
+    # Nothing retries a refused email.
+    come_due(email)
+    assert requeue_due() == 0
+
+    staff_client = signed_in(lead)
+    inbox = staff_client.get("/workspace/").content.decode()
+    assert "Email refused" in inbox
+    detail = staff_client.get(f"/workspace/{inquiry.reference}/").content.decode()
+    assert "The patient&#x27;s address refused our email" in detail
+    assert "550 5.1.1" in detail
+
+
+def test_correcting_the_address_clears_the_refusal(client, demo, smtp):
+    from inquiries.services import inquiry_correct_email
+
+    smtp.behaviour.refuse_recipients[PATIENT] = "550 5.1.1 no such user"
+    submit(client)
+    inquiry = Inquiry.objects.get()
+    inquiry_correct_email(inquiry=inquiry, new_email="aigerim.b@example.com", reason="typo", by=None)
+    inquiry.refresh_from_db()
+    assert inquiry.email_refused_at is None
+
+
+def test_a_temporary_failure_is_retried_with_backoff_and_no_second_chain_starts(client, demo, smtp):
+    smtp.behaviour.defer_everything = "451 4.3.0 Try again later"
+    submit(client)
+    email = patient_email()
+    assert email.status == EmailStatus.PENDING
+    assert email.attempts == 1
+    assert email.last_error == "451 4.3.0 recipient refused"
+    wait = email.next_attempt_at - timezone.now()
+    assert datetime.timedelta(seconds=40) < wait < datetime.timedelta(seconds=80)  # 1 minute, jittered
+
+    # The reaper run again and again while the email waits for its retry starts nothing.
+    for _ in range(3):
+        call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    email.refresh_from_db()
+    assert email.attempts == 1
+
+    come_due(email)
+    assert requeue_due() == 1  # the one that came due
+    email.refresh_from_db()
+    assert email.attempts == 2
+    assert (
+        datetime.timedelta(seconds=90)
+        < email.next_attempt_at - timezone.now()
+        < datetime.timedelta(seconds=150)
+    )
+
+    smtp.behaviour.defer_everything = ""
+    come_due(email)
+    requeue_due()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert [message.message_id for message in smtp.to(PATIENT)] == [email.message_id]
+
+
+def test_backoff_is_capped_and_retries_stop_only_after_the_retry_period(client, demo, smtp, settings):
+    from inquiries.delivery import retry_delay
+
+    assert retry_delay(30) <= datetime.timedelta(minutes=settings.EMAIL_RETRY_MAX_DELAY_MINUTES * 1.2)
+    assert settings.EMAIL_RETRY_HOURS >= 48
+
+    smtp.behaviour.defer_everything = "421 4.7.0 Too busy"
+    submit(client)
+    email = patient_email()
+    OutgoingEmail.objects.filter(pk=email.pk).update(retry_until=timezone.now() + datetime.timedelta(hours=1))
+    come_due(email)
+    requeue_due()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.PENDING  # an hour of retrying left
+
+    OutgoingEmail.objects.filter(pk=email.pk).update(retry_until=timezone.now())
+    come_due(email)
+    requeue_due()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.FAILED
+    assert email.failure == EmailFailure.GAVE_UP
+    assert Inquiry.objects.get().email_refused_at is None  # not delivered is not refused
+
+
+def test_a_failed_notice_alerts_the_coordinators_and_admins_once(client, demo, smtp, caplog):
+    make_staff("mina", COORDINATOR)
+    smtp.behaviour.refuse_recipients[DESK] = "550 5.2.1 Mailbox disabled"
+    with caplog.at_level(logging.ERROR, logger="inquiries.delivery"):
+        submit(client)
+    notice = OutgoingEmail.objects.get(kind=EmailKind.COORDINATOR_NEW)
+    assert notice.status == EmailStatus.FAILED
+    assert any("failed for good" in record.getMessage() for record in caplog.records)
+
+    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    [to_coordinators] = smtp.to("mina@clinicportal.example")
+    assert "Notices to coordinators could not be delivered" in to_coordinators.subject
+    assert OPS in to_coordinators.recipients
+    notice.refresh_from_db()
+    assert notice.alerted_at is not None
+
+    received = len(smtp.received)
+    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert len(smtp.received) == received  # told once
+
+
+def test_lagging_emails_alert_the_admins_and_an_alert_that_cannot_go_out_fails_the_timer(client, demo, smtp):
+    smtp.behaviour.defer_everything = "451 4.3.0 Try again later"
+    submit(client)
+    OutgoingEmail.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=45))
+    smtp.stop()  # the alert cannot go out either
+    with pytest.raises(CommandError, match="Could not send the delivery alert"):
+        call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert not OutgoingEmail.objects.filter(alerted_at__isnull=False).exists()
+
+    smtp.behaviour.defer_everything = ""
+    smtp.start()
+    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    [alert] = smtp.to(OPS)
+    assert "Email delivery needs attention" in alert.subject
+    assert OutgoingEmail.objects.filter(alerted_at__isnull=False).count() == 2
+
+
+def test_an_admin_sends_a_failed_email_again_with_its_message_id(
+    client, demo, smtp, django_capture_on_commit_callbacks
+):
+    from staff.roles import ADMIN
+
+    smtp.behaviour.refuse_recipients[PATIENT] = "550 5.1.1 no such user"
+    submit(client)
+    email = patient_email()
+    del smtp.behaviour.refuse_recipients[PATIENT]
+    admin_client = signed_in(make_staff("ops", ADMIN))
+    failed_list = admin_client.get("/admin/inquiries/outgoingemail/?status__exact=failed").content.decode()
+    assert "550 5.1.1 recipient refused" in failed_list
+    assert "Send the selected failed emails again" in failed_list
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/inquiries/outgoingemail/",
+            {"action": "send_again", "_selected_action": [email.pk]},
+            follow=True,
+        )
+    assert "1 email queued again." in response.content.decode()
+    from staff.models import AuditEntry
+
+    assert AuditEntry.objects.filter(object_id=str(email.pk), object_type="inquiries.outgoingemail").exists()
+    assert not AuditEntry.objects.filter(object_repr__contains=PATIENT).exists()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.SENT
+    assert [message.message_id for message in smtp.to(PATIENT)] == [email.message_id]
+
+
+def test_erasure_leaves_the_address_nowhere(client, demo, smtp, caplog):
+    from inquiries.services import inquiry_anonymise
+
+    smtp.behaviour.refuse_recipients[PATIENT] = f"550 5.1.1 <{PATIENT}>: Recipient address rejected"
+    with caplog.at_level(logging.DEBUG):
+        submit(client)
+        inquiry_anonymise(inquiry=Inquiry.objects.get())
+    for email in OutgoingEmail.objects.all():
+        assert PATIENT not in " ".join(
+            str(getattr(email, field.attname)) for field in OutgoingEmail._meta.concrete_fields
+        )
+    ours = [record for record in caplog.records if not record.name.startswith("mail.log")]  # not the server's
+    assert ours
+    assert not [record for record in ours if PATIENT in record.getMessage()]

@@ -1,0 +1,151 @@
+"""The worker as a separate process, on PostgreSQL, with faults injected into its own connections:
+the database cut off under it, and the worker killed after the SMTP server accepted a message."""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from inquiries import delivery
+from inquiries.models import EmailStatus, OutgoingEmail
+from operations.models import WorkerHeartbeat
+from tests.support.outages import (
+    TcpProxy,
+    database_url,
+    manage_env,
+    require_postgresql,
+    start_manage,
+    wait_for,
+)
+from tests.support.smtp import SmtpServer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LEASE_SECONDS = 4
+
+
+@pytest.fixture
+def database_proxy():
+    require_postgresql()
+    from django.db import connection
+
+    proxy = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def queue_in_database(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def start_worker(database_proxy, smtp, queue_in_database, tmp_path):
+    workers = []
+
+    def start(name="worker"):
+        env = manage_env(
+            DATABASE_URL=database_url(port=database_proxy.port),
+            DATABASE_CONNECT_TIMEOUT=1,
+            EMAIL_LEASE_SECONDS=LEASE_SECONDS,
+            **smtp.settings(),
+        )
+        log_path = tmp_path / f"{name}.log"
+        process = start_manage(
+            "run_worker", "--interval", "0.2", "--no-startup-delay", "--no-reload", env=env, log_path=log_path
+        )
+        process.log_path = log_path
+        workers.append(process)
+        return process
+
+    yield start
+    for process in workers:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def write_email(to):
+    email = OutgoingEmail.objects.create(kind="coordinator_new", to=to, subject="New inquiry", body="Body")
+    delivery.schedule(email.pk)
+    return email
+
+
+def test_the_worker_outlives_a_database_outage_and_delivers_what_was_queued_meanwhile(
+    start_worker, database_proxy, smtp
+):
+    worker = start_worker()
+    write_email("before@clinicportal.example")
+    wait_for(lambda: smtp.to("before@clinicportal.example"), timeout=30, message="the first email")
+    wait_for(lambda: WorkerHeartbeat.objects.exists(), timeout=10, message="a heartbeat")
+
+    database_proxy.cut()
+    outage_started = timezone.now()
+    write_email("during@clinicportal.example")  # the site still reaches the database; the worker does not
+    time.sleep(6)
+    assert worker.poll() is None, worker.log_path.read_text()
+    assert not smtp.to("during@clinicportal.example")
+
+    database_proxy.restore()
+    wait_for(lambda: smtp.to("during@clinicportal.example"), timeout=60, message="the email queued meanwhile")
+    assert worker.poll() is None
+    assert WorkerHeartbeat.objects.latest_beat() > outage_started
+    log = worker.log_path.read_text()
+    assert "Database unavailable" in log
+    assert "Database back after" in log
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 2
+
+
+def test_a_worker_killed_after_the_smtp_server_accepted_never_leaves_the_email_stuck_nor_sent_apart(
+    start_worker, smtp
+):
+    release = threading.Event()
+    smtp.behaviour.stall_after_data = release
+    first = start_worker("first")
+    email = write_email("desk@clinicportal.example")
+    wait_for(smtp.stalled.is_set, timeout=30, message="the SMTP server to hold the message")
+    os.kill(first.pid, signal.SIGKILL)  # accepted by the server, not yet recorded by us
+    first.wait(timeout=10)
+    smtp.behaviour.stall_after_data = None
+    release.set()
+
+    email.refresh_from_db()
+    assert email.status == EmailStatus.PENDING
+    assert email.lease_until > timezone.now()
+    # While the lease lives, neither the reaper nor another worker touches it.
+    call_command("check_delivery", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    second = start_worker("second")
+    time.sleep(1)
+    assert len(smtp.to("desk@clinicportal.example")) == 1
+
+    # Once it expires, it is sent once more, under the same Message-ID, and recorded.
+    wait_for(
+        lambda: timezone.now() > email.lease_until, timeout=LEASE_SECONDS + 2, message="the lease to expire"
+    )
+    call_command("check_delivery", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    wait_for(
+        lambda: OutgoingEmail.objects.get(pk=email.pk).status == EmailStatus.SENT,
+        timeout=30,
+        message="the record",
+    )
+    received = smtp.to("desk@clinicportal.example")
+    assert len(received) == 2
+    assert {message.message_id for message in received} == {email.message_id}
+    assert OutgoingEmail.objects.get(pk=email.pk).attempts == 2
+
+    # And never again.
+    call_command("check_delivery", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    time.sleep(1)
+    assert len(smtp.to("desk@clinicportal.example")) == 2
+    assert second.poll() is None

@@ -1,0 +1,150 @@
+"""Outages users can understand: the database gone or hung (PostgreSQL, through the test's own proxy or
+its own second connection), answered with a translated 503 that says nothing was saved."""
+
+import contextlib
+import re
+
+import psycopg
+import pytest
+from django.db import OperationalError, connection, connections
+from django.test import Client
+
+from inquiries.models import Inquiry
+from tests.support.browser import browser_marks
+from tests.support.outages import TcpProxy, require_postgresql
+from tests.support.patients import tr, valid_data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOTHING_SAVED = "Nothing was saved: what you sent did not reach us."
+UNAVAILABLE = "The site is briefly unavailable"
+
+
+@contextlib.contextmanager
+def database_through(proxy):
+    """Every connection of this process (the live server's too) reaches the database through ``proxy``."""
+    settings_dict = connection.settings_dict
+    original_port = settings_dict["PORT"]
+    settings_dict["PORT"] = str(proxy.port)
+    connections.close_all()
+    try:
+        yield proxy
+    finally:
+        if not proxy.is_running:
+            proxy.restore()
+        settings_dict["PORT"] = original_port
+        connections.close_all()
+
+
+@pytest.fixture
+def proxy():
+    require_postgresql()
+    server = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("language", ["en", "ko", "ar"])
+def test_pages_answer_a_translated_503_while_the_database_is_gone(demo, proxy, language):
+    client = Client(raise_request_exception=False)
+    with database_through(proxy):
+        assert client.get(f"/{language}/conditions/clonus/").status_code == 200
+        proxy.cut()
+        response = client.get(f"/{language}/conditions/clonus/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    page = response.content.decode()
+    assert tr(language, UNAVAILABLE) in page
+    assert f'lang="{language}"' in page
+    assert NOTHING_SAVED not in page  # a page view saves nothing to begin with
+
+
+def test_a_request_sent_while_the_database_is_gone_is_not_saved_and_can_be_sent_again(demo, proxy):
+    client = Client(raise_request_exception=False)
+    data = valid_data(message="Clonus in both ankles, worse at night.")
+    with database_through(proxy):
+        client.get("/ru/inquiries/new/")
+        proxy.cut()
+        response = client.post("/ru/inquiries/new/", data)
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert tr("ru", NOTHING_SAVED) in page
+    assert "no-store" in response["Cache-Control"]
+    # What the patient typed comes back, ready to be sent again (the submission key included).
+    resend = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    assert resend["message"] == "Clonus in both ankles, worse at night."
+    assert resend["submission_key"] == str(data["submission_key"])
+    assert Inquiry.objects.count() == 0
+
+    again = client.post("/ru/inquiries/new/", {**data})
+    assert again.status_code == 302
+    assert client.post("/ru/inquiries/new/", {**data}).status_code == 302  # pressed twice: stored once
+    assert Inquiry.objects.count() == 1
+
+
+def test_a_request_waiting_on_a_locked_table_gets_a_503_after_the_lock_timeout(demo, proxy):
+    """A hung database (here: a lock another session holds) costs the patient the lock timeout."""
+    require_postgresql()
+    params = connection.get_connection_params()
+    holder = psycopg.connect(
+        **{
+            key: value
+            for key, value in params.items()
+            if key in ("host", "port", "user", "password", "dbname")
+        }
+    )
+    holder.execute("BEGIN")
+    holder.execute("LOCK TABLE inquiries_inquiry IN ACCESS EXCLUSIVE MODE")
+    try:
+        connections.close_all()  # a fresh connection, with the configured timeouts
+        response = Client(raise_request_exception=False).post("/en/inquiries/new/", valid_data())
+    finally:
+        holder.rollback()
+        holder.close()
+    assert response.status_code == 503
+    assert NOTHING_SAVED in response.content.decode()
+    assert Inquiry.objects.count() == 0
+
+
+def test_a_slow_statement_is_cancelled_by_the_server(db):
+    require_postgresql()
+    with pytest.raises(OperationalError, match="statement timeout"), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(60)")
+
+
+@pytest.mark.parametrize(
+    "setting", ["statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"]
+)
+def test_every_connection_is_bounded(db, setting):
+    require_postgresql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {setting}")
+        assert cursor.fetchone()[0] not in ("0", "")
+
+
+# --- in Chromium ----------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_in_chromium_the_503_page_sends_the_request_again_once_the_database_is_back(
+    page, demo_site, proxy, language
+):
+    for mark in browser_marks():
+        if mark.name == "skip":
+            pytest.skip(mark.kwargs["reason"])  # no Chromium here
+    from tests.test_browser_forms import fill_request
+
+    with database_through(proxy):
+        page.goto(f"{demo_site.url}/{language}/inquiries/new/")
+        form = page.locator("form.inquiry-form")
+        fill_request(form, email="outage@example.com", phone="+82 10 1234 5678", consent=True)
+        proxy.cut()
+        form.locator("[type=submit]").click()
+        page.locator(".resend-form").wait_for()
+        assert tr(language, NOTHING_SAVED) in page.content()
+
+        proxy.restore()
+        page.locator(".resend-form [type=submit]").click()
+        page.wait_for_url(f"**/{language}/inquiries/thanks/**")
+    assert Inquiry.objects.filter(email="outage@example.com").count() == 1
