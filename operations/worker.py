@@ -33,6 +33,7 @@ class ResilientWorker(Worker):
         super().__init__(**{**kwargs, "batch": True})
         self.started_at = timezone.now()
         self.last_beat = None
+        self.pruned_stale_heartbeats = False
         self.outage_started = None
 
     def run(self):
@@ -70,8 +71,9 @@ class ResilientWorker(Worker):
         now = timezone.now()
         if self.last_beat and now - self.last_beat < HEARTBEAT_EVERY:
             return
-        if self.last_beat is None:
+        if not self.pruned_stale_heartbeats:
             WorkerHeartbeat.objects.prune_older_than(STALE_HEARTBEATS)
+            self.pruned_stale_heartbeats = True
         WorkerHeartbeat.objects.update_or_create(
             worker_id=self.worker_id,
             defaults={
@@ -84,6 +86,7 @@ class ResilientWorker(Worker):
         self.last_beat = now
 
     def database_down(self, error, backoff):
+        self.last_beat = None  # beat again as soon as the database is back
         for connection in connections.all(initialized_only=True):
             with contextlib.suppress(DatabaseError):
                 connection.close()

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from inquiries import delivery
@@ -31,8 +32,6 @@ LEASE_SECONDS = 4
 @pytest.fixture
 def database_proxy():
     require_postgresql()
-    from django.db import connection
-
     proxy = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).start()
     yield proxy
     proxy.stop()
@@ -82,6 +81,15 @@ def write_email(to):
     return email
 
 
+def open_transactions_other_than_ours():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%%'"
+        )
+        return cursor.fetchone()[0]
+
+
 def test_the_worker_outlives_a_database_outage_and_delivers_what_was_queued_meanwhile(
     start_worker, database_proxy, smtp
 ):
@@ -100,7 +108,11 @@ def test_the_worker_outlives_a_database_outage_and_delivers_what_was_queued_mean
     database_proxy.restore()
     wait_for(lambda: smtp.to("during@clinicportal.example"), timeout=60, message="the email queued meanwhile")
     assert worker.poll() is None
-    assert WorkerHeartbeat.objects.latest_beat() > outage_started
+    wait_for(
+        lambda: WorkerHeartbeat.objects.latest_beat() > outage_started,
+        timeout=15,
+        message="a heartbeat after it",
+    )
     log = worker.log_path.read_text()
     assert "Database unavailable" in log
     assert "Database back after" in log
@@ -115,6 +127,8 @@ def test_a_worker_killed_after_the_smtp_server_accepted_never_leaves_the_email_s
     first = start_worker("first")
     email = write_email("desk@clinicportal.example")
     wait_for(smtp.stalled.is_set, timeout=30, message="the SMTP server to hold the message")
+    # While the SMTP server keeps the worker waiting, no transaction of the worker's is open.
+    assert open_transactions_other_than_ours() == 0
     os.kill(first.pid, signal.SIGKILL)  # accepted by the server, not yet recorded by us
     first.wait(timeout=10)
     smtp.behaviour.stall_after_data = None
