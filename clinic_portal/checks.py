@@ -41,3 +41,32 @@ def error_reports_go_somewhere(app_configs, **kwargs):
             id="clinic_portal.W002",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def readiness_is_readable_by_monitoring(app_configs, **kwargs):
+    if settings.HEALTH_TOKEN:
+        return []
+    return [
+        Warning(
+            "HEALTH_TOKEN is not set: /healthz/ready answers 404 to everyone, monitoring included.",
+            hint="Set HEALTH_TOKEN to a long random string and send it as 'Authorization: Bearer …'.",
+            id="clinic_portal.W003",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def lease_outlasts_an_smtp_exchange(app_configs, **kwargs):
+    """An email is cut off at 80 % of its lease; a lease shorter than a few SMTP timeouts would cut
+    off slow but healthy exchanges and send those emails again."""
+    if settings.EMAIL_LEASE_SECONDS >= 3 * settings.EMAIL_TIMEOUT:
+        return []
+    return [
+        Warning(
+            f"EMAIL_LEASE_SECONDS ({settings.EMAIL_LEASE_SECONDS}) is shorter than three EMAIL_TIMEOUTs "
+            f"({settings.EMAIL_TIMEOUT} s each).",
+            hint="Raise EMAIL_LEASE_SECONDS or lower EMAIL_TIMEOUT.",
+            id="clinic_portal.W004",
+        )
+    ]

@@ -6,6 +6,7 @@ What leaves is the error's type, message and traceback, the request method and t
 """
 
 import logging
+import re
 import threading
 import traceback
 from collections import deque
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.utils.log import AdminEmailHandler
 
 # URL arguments that grant access on their own (the follow-up link's token): never reported.
@@ -23,6 +25,7 @@ SECRET_URL_ARGUMENTS = frozenset({"token"})
 # Loggers whose ERROR records are reported even without an exception attached.
 ALWAYS_REPORTED_LOGGERS = ("django.request", "django.security")
 DEFAULT_THROTTLE_MINUTES = 10
+HEALTH_CHECK_PATHS = ("/healthz",)
 
 
 def secret_url_values(path):
@@ -41,11 +44,47 @@ def redact(text, secrets):
     return text
 
 
+URL_PATH = re.compile(r"/[^\s\"'?#]+")
+
+
+def redact_paths(text):
+    """`text` with the secrets of every site path in it replaced (paths in any language)."""
+    for path in set(URL_PATH.findall(text)):
+        language = path.split("/")[1]
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        with translation.override(language):
+            secrets = secret_url_values(path)
+        if secrets:
+            text = redact(text, secrets)
+    return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Log lines name request paths ("Service Unavailable: /ar/inquiries/follow-up/…"): a follow-up
+    token must not reach the console, the journal or Sentry."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        if "/" in message:
+            redacted = redact_paths(message)
+            if redacted != message:
+                record.msg, record.args = redacted, None
+        return True
+
+
 class ReportableErrorFilter(logging.Filter):
     """Lets through request and security errors, and any record that carries an exception."""
 
     def filter(self, record):
+        if _is_health_check(record):
+            return False  # monitoring asks again in a minute; a failing check is its alert, not ours
         return bool(record.exc_info) or record.name.startswith(ALWAYS_REPORTED_LOGGERS)
+
+
+def _is_health_check(record):
+    request = getattr(record, "request", None)
+    return request is not None and request.path.startswith(HEALTH_CHECK_PATHS)
 
 
 # --- Throttling -----------------------------------------------------------------------------------
@@ -97,6 +136,11 @@ def throttle_key(record):
             trace.tb_frame.f_code.co_filename,
             trace.tb_lineno,
         )
+    status_code = getattr(record, "status_code", None)
+    request = getattr(record, "request", None)
+    if status_code is not None and request is not None:
+        # "Service Unavailable: %s" on two pages are two problems: a full disk is not a readiness probe.
+        return (record.name, status_code, request.resolver_match.view_name if request.resolver_match else "")
     return (record.name, str(record.msg))
 
 
@@ -250,7 +294,8 @@ def init_sentry(dsn, environment):
         dsn=dsn,
         integrations=[DjangoIntegration()],
         environment=environment,
-        send_default_pii=False,
+        # No personal data: the SDK's default (its send_default_pii switch is deprecated); before_send
+        # scrubs what the defaults would still send.
         include_local_variables=False,
         max_request_body_size="never",
         traces_sample_rate=0,

@@ -379,9 +379,10 @@ LOGGING = {
     "filters": {
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
         "reportable": {"()": "clinic_portal.error_reports.ReportableErrorFilter"},
+        "redact_secrets": {"()": "clinic_portal.error_reports.RedactSecretsFilter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
         "error_email": {
             "level": "ERROR",
             "class": "clinic_portal.error_reports.ThrottledAdminEmailHandler",

@@ -1,11 +1,11 @@
 import sys
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, InternalError, OperationalError
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
+from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_safe
 
 
@@ -39,7 +39,8 @@ def page_not_found(request, exception):
     return render(request, "404.html", status=404)
 
 
-DATABASE_OUTAGE = (OperationalError, InterfaceError)
+# InternalError too: a read-only database after a failover, a session ended by a server-side timeout.
+DATABASE_OUTAGE = (OperationalError, InterfaceError, InternalError)
 RETRY_AFTER_OUTAGE_SECONDS = 30
 
 
@@ -52,8 +53,7 @@ def server_error(request):
 def database_unavailable(request):
     """A translated 503 that says whether anything was saved (nothing was) and, for a form that may be
     sent again, offers it again as typed. Rendered without touching the database or the session."""
-    match = getattr(request, "resolver_match", None)
-    resendable = request.method == "POST" and getattr(match and match.func, "resendable_after_outage", False)
+    resendable = request.method == "POST" and getattr(_view_of(request), "resendable_after_outage", False)
     fields = []
     if resendable:
         fields = [
@@ -74,8 +74,20 @@ def database_unavailable(request):
     )
     response["Retry-After"] = str(RETRY_AFTER_OUTAGE_SECONDS)
     add_never_cache_headers(response)
-    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+    patch_cache_control(response, no_store=True, private=True)  # it may hold what the patient typed
     return response
+
+
+def _view_of(request):
+    """The view the request was for, even when the database failed before the URL was resolved (the
+    session of a returning visitor is read by middleware first)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+    return match.func
 
 
 def csrf_failure(request, reason=""):

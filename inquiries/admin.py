@@ -1,5 +1,9 @@
+import logging
+from functools import partial
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -8,7 +12,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from inquiries import delivery
+from inquiries import delivery, tasks
+from inquiries.erasures import ErasureLogError
 from inquiries.exports import export_lines
 from inquiries.forms import CoordinatorResponseForm, EmailCorrectionForm
 from inquiries.models import PATIENT_FIELDS, Attachment, EmailStatus, Inquiry, OutgoingEmail, TimelineEntry
@@ -18,6 +23,8 @@ from staff.decorators import redirect_to_confirmation
 from staff.models import AuditAction
 from staff.roles import coordinators
 from staff.sessions import identity_recently_confirmed
+
+logger = logging.getLogger(__name__)
 
 
 class TimelineEntryInline(admin.TabularInline):
@@ -244,7 +251,20 @@ class InquiryAdmin(admin.ModelAdmin):
             return redirect_to_confirmation(request, request.get_full_path())
         count = 0
         for inquiry in queryset.filter(anonymised_at__isnull=True):
-            inquiry_anonymise(inquiry=inquiry, by=request.user)
+            try:
+                inquiry_anonymise(inquiry=inquiry, by=request.user)
+            except ErasureLogError:
+                logger.exception("Erasure stopped: the erasure log cannot be written")
+                self.message_user(
+                    request,
+                    _(
+                        "The erasure log cannot be written, so %(reference)s and the inquiries after it were "
+                        "not erased. Nothing is lost; ask the operators to fix the log, then erase again."
+                    )
+                    % {"reference": inquiry.reference},
+                    messages.ERROR,
+                )
+                break
             record(AuditAction.ERASE, request=request, obj=inquiry)
             count += 1
         self.message_user(
@@ -274,7 +294,8 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "retry_until",
         "sent_at",
         "failed_at",
-        "alerted_at",
+        "lag_alerted_at",
+        "failure_alerted_at",
     ]
     exclude = ["body", "lease_until"]
     actions = ["send_again"]
@@ -284,9 +305,10 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected failed emails again"), permissions=["change"])
     def send_again(self, request, queryset):
-        failed = list(queryset.filter(status=EmailStatus.FAILED))
+        failed = list(queryset.filter(status=EmailStatus.FAILED).exclude(to__endswith="@invalid"))
+        for email_id in delivery.reopen([email.pk for email in failed]):
+            transaction.on_commit(partial(tasks.schedule, email_id))
         for email in failed:
-            delivery.resend(email)
             record(AuditAction.CHANGE, request=request, obj=email)
         skipped = len(queryset) - len(failed)
         self.message_user(
@@ -299,8 +321,8 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "%(count)d email was not failed and was left alone.",
-                    "%(count)d emails were not failed and were left alone.",
+                    "%(count)d email was not failed (or its inquiry was erased) and was left alone.",
+                    "%(count)d emails were not failed (or their inquiries were erased) and were left alone.",
                     skipped,
                 )
                 % {"count": skipped},

@@ -18,12 +18,14 @@ import logging
 import random
 import re
 import smtplib
+import socket
+import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.db.models import F, Min
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -50,25 +52,59 @@ ENHANCED_STATUS = re.compile(rb"^\s*([245]\.\d{1,3}\.\d{1,3})")
 class Failure:
     permanent: bool
     summary: str  # SMTP codes and the kind of error; never the server's text
+    address_refused: bool = False  # the recipient's mailbox does not exist or cannot take mail
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: str  # "sent", "failed", "retrying", "skipped" or "superseded"
+    retry_at: datetime | None = None
+
+
+# Enhanced status codes (RFC 3463) about the recipient's address or mailbox. A 5.7.x refusal is a
+# policy (relaying, SPF, a blocklist): about our set-up, not the patient's address.
+ADDRESS_PROBLEMS = ("5.1.", "5.2.")
+ADDRESS_REFUSALS_WITHOUT_ENHANCED_CODE = {550, 551, 553}
 
 
 def classify(error):
     if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
         code, text = next(iter(error.recipients.values()))
-        return Failure(permanent=code >= 500, summary=_summary(code, text, "recipient refused"))
+        enhanced = _enhanced_status(text)
+        if enhanced:
+            address_refused = enhanced.startswith(ADDRESS_PROBLEMS)
+        else:
+            address_refused = code in ADDRESS_REFUSALS_WITHOUT_ENHANCED_CODE
+        return Failure(
+            permanent=code >= 500 and address_refused,
+            summary=_summary(code, enhanced, "recipient refused"),
+            address_refused=code >= 500 and address_refused,
+        )
+    if isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500:
+        # The receiving server refused this message for good (its content, its size, a full mailbox).
+        enhanced = _enhanced_status(error.smtp_error)
+        return Failure(
+            permanent=True,
+            summary=_summary(error.smtp_code, enhanced, "message refused"),
+            address_refused=bool(enhanced) and enhanced.startswith(ADDRESS_PROBLEMS),
+        )
     if isinstance(error, smtplib.SMTPResponseException):
-        # Only a refused message is the message's fault; a refused sender or login is our
-        # configuration, which someone will fix: keep retrying (and alerting) meanwhile.
-        permanent = error.smtp_code >= 500 and isinstance(error, smtplib.SMTPDataError)
-        return Failure(permanent, _summary(error.smtp_code, error.smtp_error, type(error).__name__))
+        # A refused sender or login, a policy refusal, a busy server: our configuration or a passing
+        # problem, which someone will fix. Keep retrying (and alerting) meanwhile.
+        enhanced = _enhanced_status(error.smtp_error)
+        return Failure(permanent=False, summary=_summary(error.smtp_code, enhanced, type(error).__name__))
     return Failure(permanent=False, summary=type(error).__name__)
 
 
-def _summary(code, text, what):
+def _enhanced_status(text):
     if isinstance(text, str):
         text = text.encode(errors="replace")
-    enhanced = ENHANCED_STATUS.match(text or b"")
-    return f"{code} {enhanced.group(1).decode()} {what}" if enhanced else f"{code} {what}"
+    match = ENHANCED_STATUS.match(text or b"")
+    return match.group(1).decode() if match else ""
+
+
+def _summary(code, enhanced, what):
+    return f"{code} {enhanced} {what}" if enhanced else f"{code} {what}"
 
 
 def retry_delay(attempts):
@@ -78,51 +114,79 @@ def retry_delay(attempts):
     return delay * random.uniform(0.8, 1.2)
 
 
+def send_deadline_seconds():
+    """The SMTP exchange is cut off well before the lease ends: no other worker may take an email over
+    while this one could still be sending it."""
+    return settings.EMAIL_LEASE_SECONDS * 0.8
+
+
 def claim(email_id, *, now=None):
     """Lease the email for this worker, in its own commit. None when it is not ours to send now."""
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.EMAIL_LEASE_SECONDS)
-    with transaction.atomic():
-        claimed = (
-            OutgoingEmail.objects.claimable(now)
-            .filter(pk=email_id)
-            .update(lease_until=lease_until, attempts=F("attempts") + 1)
-        )
+    claimed = (
+        OutgoingEmail.objects.claimable(now)
+        .filter(pk=email_id)
+        .update(lease_until=lease_until, attempts=F("attempts") + 1)
+    )
     if not claimed:
         return None
     return OutgoingEmail.objects.get(pk=email_id)
 
 
 def deliver(email_id):
-    """Send one email if it is due and nobody else is sending it. Returns what happened."""
+    """Send one email if it is due and nobody else is sending it; record what happened."""
     email = claim(email_id)
     if email is None:
-        return "skipped"
+        return Outcome("skipped")
     connection = get_connection()
     try:
+        failure = _send(email, connection)
+        if not transaction.get_connection().in_atomic_block:
+            # A slow exchange may have outlived the database connection (a restart, an idle timeout):
+            # check it before recording. (Inside a transaction — tasks run at once, in tests — it is fine.)
+            close_old_connections()
+        # Recorded before the goodbye to the SMTP server: a slow QUIT must not make a sent email look failed.
+        return record_sent(email) if failure is None else record_failure(email, failure)
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def _send(email, connection):
+    """Returns None when the SMTP server accepted the message, else the classified failure. The
+    exception stays in here: its text names the recipient."""
+    watchdog = threading.Timer(send_deadline_seconds(), _cut_off, args=[connection])
+    watchdog.daemon = True
+    watchdog.start()
+    try:
         connection.open()
-        message = EmailMessage(
+        EmailMessage(
             subject=email.subject,
             body=email.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[email.to],
             headers={"Message-ID": email.message_id},
             connection=connection,
-        )
-        message.send()
+        ).send()
     except Exception as error:
-        with contextlib.suppress(Exception):
-            connection.close()
-        return record_failure(email, classify(error))
-    # Recorded before the goodbye to the SMTP server: a slow QUIT must not make a sent email look failed.
-    record_sent(email)
-    with contextlib.suppress(Exception):
-        connection.close()
-    return "sent"
+        return classify(error)
+    finally:
+        watchdog.cancel()
+    return None
+
+
+def _cut_off(connection):
+    smtp = getattr(connection, "connection", None)
+    sock = getattr(smtp, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    logger.warning("SMTP exchange cut off after %s s: the lease is running out", send_deadline_seconds())
 
 
 def record_sent(email):
-    OutgoingEmail.objects.filter(pk=email.pk).update(
+    OutgoingEmail.objects.filter(pk=email.pk, status=EmailStatus.PENDING).update(
         status=EmailStatus.SENT,
         sent_at=timezone.now(),
         body="",  # it may hold a private follow-up link
@@ -130,18 +194,27 @@ def record_sent(email):
         last_error="",
     )
     logger.info("Email %s (%s) sent, attempt %s", email.pk, email.kind, email.attempts)
+    return Outcome("sent")
+
+
+def _still_ours(email):
+    """The email as this worker claimed it: still pending and under our lease (not taken over by
+    another process, nor cancelled by an erasure meanwhile)."""
+    return OutgoingEmail.objects.filter(
+        pk=email.pk, status=EmailStatus.PENDING, lease_until=email.lease_until
+    )
 
 
 def record_failure(email, failure):
     now = timezone.now()
     if failure.permanent or now >= email.retry_until:
         reason = EmailFailure.REFUSED if failure.permanent else EmailFailure.GAVE_UP
-        _fail(email, reason=reason, summary=failure.summary, now=now)
-        return "failed"
+        return _fail(email, reason=reason, failure=failure, now=now)
     next_attempt_at = now + retry_delay(email.attempts)
-    OutgoingEmail.objects.filter(pk=email.pk).update(
+    if not _still_ours(email).update(
         lease_until=None, next_attempt_at=next_attempt_at, last_error=failure.summary
-    )
+    ):
+        return Outcome("superseded")
     logger.warning(
         "Email %s (%s) not delivered (%s), attempt %s; next attempt at %s",
         email.pk,
@@ -150,19 +223,25 @@ def record_failure(email, failure):
         email.attempts,
         next_attempt_at.isoformat(timespec="seconds"),
     )
-    schedule(email.pk, run_after=next_attempt_at)
-    return "retrying"
+    return Outcome("retrying", retry_at=next_attempt_at)
 
 
-def _fail(email, *, reason, summary, now):
+def _fail(email, *, reason, failure, now):
     with transaction.atomic():
-        OutgoingEmail.objects.filter(pk=email.pk).update(
-            status=EmailStatus.FAILED, failure=reason, failed_at=now, lease_until=None, last_error=summary
+        failed = _still_ours(email).update(
+            status=EmailStatus.FAILED,
+            failure=reason,
+            failed_at=now,
+            lease_until=None,
+            last_error=failure.summary,
         )
-        if reason == EmailFailure.REFUSED and email.kind in PATIENT_EMAIL_KINDS and email.inquiry_id:
-            _flag_refused_address(email, summary)
+        if failed and failure.address_refused and email.kind in PATIENT_EMAIL_KINDS and email.inquiry_id:
+            _flag_refused_address(email, failure.summary)
+    if not failed:
+        return Outcome("superseded")
     level = logging.ERROR if email.kind in COORDINATOR_EMAIL_KINDS else logging.WARNING
-    logger.log(level, "Email %s (%s) failed for good: %s, %s", email.pk, email.kind, reason, summary)
+    logger.log(level, "Email %s (%s) failed for good: %s, %s", email.pk, email.kind, reason, failure.summary)
+    return Outcome("failed")
 
 
 def _flag_refused_address(email, summary):
@@ -176,64 +255,32 @@ def _flag_refused_address(email, summary):
         )
 
 
-def schedule(email_id, *, run_after=None):
-    """Queue a delivery task; remember its id so the reaper does not queue a second one."""
-    from inquiries.tasks import send_outgoing_email
-
-    task = send_outgoing_email
-    if run_after is not None:
-        if not task.get_backend().supports_defer:
-            # The immediate backend (tests) cannot wait: the reaper queues the email when it is due.
-            return None
-        task = task.using(run_after=run_after)
-    result = task.enqueue(email_id=email_id)
-    OutgoingEmail.objects.filter(pk=email_id).update(task_id=str(result.id)[:64])
-    return result
-
-
-def _task_still_queued(task_id):
-    from django_tasks import TaskResultStatus
-
-    from inquiries.tasks import send_outgoing_email
-
-    if not task_id:
-        return False
-    try:
-        return send_outgoing_email.get_result(task_id).status == TaskResultStatus.READY
-    except Exception:  # a backend that keeps no results, or a result pruned since
-        return False
-
-
-def requeue_due(*, now=None):
-    """The reaper: queue every email that is due, free, and has no task waiting for it — those left
-    by a worker that died mid-send (their lease expired) or whose task was lost. Returns the count."""
-    now = now or timezone.now()
-    requeued = 0
-    for email_id, task_id in OutgoingEmail.objects.claimable(now).values_list("pk", "task_id"):
-        if _task_still_queued(task_id):
-            continue
-        schedule(email_id)
-        requeued += 1
-    return requeued
-
-
-def resend(email):
-    """An admin's "send again" for a failed email: a fresh retry period, the same Message-ID."""
-    OutgoingEmail.objects.filter(pk=email.pk, status=EmailStatus.FAILED).update(
-        status=EmailStatus.PENDING,
-        failure="",
-        failed_at=None,
-        alerted_at=None,
-        next_attempt_at=timezone.now(),
-        retry_until=timezone.now() + timedelta(hours=settings.EMAIL_RETRY_HOURS),
-        lease_until=None,
-    )
-    transaction.on_commit(lambda: schedule(email.pk))
+def reopen(email_ids, *, to=None):
+    """Failed (or pending) emails made due again, with a fresh retry period and the same Message-ID —
+    an admin's "send again", or a corrected address. Returns the ids to schedule."""
+    now = timezone.now()
+    changes = {
+        "status": EmailStatus.PENDING,
+        "failure": "",
+        "failed_at": None,
+        "lag_alerted_at": None,
+        "failure_alerted_at": None,
+        "next_attempt_at": now,
+        "retry_until": now + timedelta(hours=settings.EMAIL_RETRY_HOURS),
+        "lease_until": None,
+    }
+    if to is not None:
+        changes["to"] = to
+    reopened = OutgoingEmail.objects.filter(
+        pk__in=email_ids, status__in=[EmailStatus.FAILED, EmailStatus.PENDING]
+    ).exclude(to__endswith="@invalid")
+    ids = list(reopened.values_list("pk", flat=True))
+    OutgoingEmail.objects.filter(pk__in=ids).update(**changes)
+    return ids
 
 
 @dataclass
 class DeliveryReport:
-    requeued: int
     pending: int
     oldest_pending_minutes: int | None
     lagging: list
@@ -243,49 +290,71 @@ class DeliveryReport:
     def failed_notices(self):
         return [email for email in self.failed if email.kind in COORDINATOR_EMAIL_KINDS]
 
+    @property
+    def needs_telling(self):
+        return bool(self.lagging or self.failed)
+
+
+class AlertNotSent(Exception):
+    pass
+
+
+ALERT_LINES = 50
+
 
 def oldest_pending_age(now=None):
     oldest = OutgoingEmail.objects.filter(status=EmailStatus.PENDING).aggregate(oldest=Min("created_at"))
     return (now or timezone.now()) - oldest["oldest"] if oldest["oldest"] else None
 
 
-def check(*, now=None):
-    """What the delivery timer does every few minutes: re-queue, then list what nobody was told of."""
+def report(*, now=None):
+    """What nobody has been told of yet: emails that failed, and emails waiting too long."""
     now = now or timezone.now()
-    requeued = requeue_due(now=now)
     age = oldest_pending_age(now)
-    unreported = OutgoingEmail.objects.not_alerted().select_related("inquiry")
     return DeliveryReport(
-        requeued=requeued,
         pending=OutgoingEmail.objects.filter(status=EmailStatus.PENDING).count(),
         oldest_pending_minutes=int(age.total_seconds() // 60) if age else None,
-        lagging=list(unreported.lagging(now)),
-        failed=list(unreported.filter(status=EmailStatus.FAILED)),
+        lagging=list(OutgoingEmail.objects.lagging_unreported(now).select_related("inquiry")),
+        failed=list(OutgoingEmail.objects.failed_unreported().select_related("inquiry")),
     )
 
 
 def send_alerts(report):
-    """Told directly over SMTP, not through the queue, which may be what is broken. Raises if the
-    alert itself cannot go out; emails are marked as alerted only once someone was told."""
+    """Straight to the SMTP server, not through the queue, which may be what is broken. Each alert
+    marks only what it told someone about. Returns who was told; raises AlertNotSent when an alert
+    could not go out or nobody could be told (after sending what it could)."""
     from staff.roles import coordinators
 
-    sent_to = []
-    if report.failed_notices:
-        addresses = [user.email for user in coordinators() if user.email]
-        addresses += [address for _name, address in settings.ADMINS]
-        if addresses:
-            _send_alert(addresses, *_failed_notices_alert(report.failed_notices))
-            sent_to += addresses
-    problems = report.failed + report.lagging
-    if problems and settings.ADMINS:
-        admins = [address for _name, address in settings.ADMINS]
-        _send_alert(admins, *_delivery_alert(report))
-        sent_to += admins
-    if sent_to:
-        OutgoingEmail.objects.filter(pk__in=[email.pk for email in problems]).update(
-            alerted_at=timezone.now()
-        )
-    return sorted(set(sent_to))
+    told, problems = [], []
+    notices = report.failed_notices
+    coordinator_addresses = [user.email for user in coordinators() if user.email]
+    if notices and coordinator_addresses:
+        try:
+            _send_alert(coordinator_addresses, *_failed_notices_alert(notices))
+        except Exception as error:  # the SMTP server's text may name addresses: keep the type only
+            problems.append(f"the coordinators' alert ({type(error).__name__})")
+        else:
+            _mark(notices, "failure_alerted_at")
+            told += coordinator_addresses
+    admins = [address for _name, address in settings.ADMINS]
+    if admins:
+        try:
+            _send_alert(admins, *_delivery_alert(report))
+        except Exception as error:
+            problems.append(f"the admins' alert ({type(error).__name__})")
+        else:
+            _mark(report.failed, "failure_alerted_at")
+            _mark(report.lagging, "lag_alerted_at")
+            told += admins
+    elif len(report.failed) > len(notices) or report.lagging or not told:
+        problems.append("nobody to tell about failed or late emails: set ADMINS")
+    if problems:
+        raise AlertNotSent("; ".join(problems))
+    return sorted(set(told))
+
+
+def _mark(emails, field):
+    OutgoingEmail.objects.filter(pk__in=[email.pk for email in emails]).update(**{field: timezone.now()})
 
 
 def _send_alert(addresses, subject, body):
@@ -297,6 +366,13 @@ def _send_alert(addresses, subject, body):
     ).send()
 
 
+def _listed(emails, line):
+    lines = [line(email) for email in emails[:ALERT_LINES]]
+    if len(emails) > ALERT_LINES:
+        lines.append(gettext("… and %(count)d more.") % {"count": len(emails) - ALERT_LINES})
+    return lines
+
+
 def _failed_notices_alert(emails):
     with translation.override(settings.LANGUAGE_CODE):
         subject = gettext("Notices to coordinators could not be delivered")
@@ -306,11 +382,14 @@ def _failed_notices_alert(emails):
                 "Open each inquiry in the workspace:"
             ),
             "",
+            *_listed(
+                emails,
+                lambda email: (
+                    f"- {_reference(email)}: {email.get_kind_display()} ({email.last_error}) "
+                    f"{_workspace_link(email.inquiry)}"
+                ),
+            ),
         ]
-        for email in emails:
-            reference = email.inquiry.reference if email.inquiry else "—"
-            link = _workspace_link(email.inquiry)
-            lines.append(f"- {reference}: {email.get_kind_display()} ({email.last_error}) {link}")
     return subject, "\n".join(lines) + "\n"
 
 
@@ -327,15 +406,21 @@ def _delivery_alert(report):
             gettext("Pending now: %(pending)d; the oldest was written %(age)s minutes ago.")
             % {"pending": report.pending, "age": report.oldest_pending_minutes or 0},
             "",
+            *_listed(
+                report.failed + report.lagging,
+                lambda email: (
+                    f"- #{email.pk} {email.get_kind_display()}, {_reference(email)}: "
+                    f"{email.get_status_display()}, {email.attempts} × {email.last_error or '—'}"
+                ),
+            ),
+            "",
+            gettext("Failed emails can be sent again from the admin's list of outgoing emails."),
         ]
-        for email in report.failed + report.lagging:
-            reference = email.inquiry.reference if email.inquiry else "—"
-            lines.append(
-                f"- #{email.pk} {email.get_kind_display()}, {reference}: {email.get_status_display()}, "
-                f"{email.attempts} × {email.last_error or '—'}"
-            )
-        lines += ["", gettext("Failed emails can be sent again from the admin's list of outgoing emails.")]
     return subject, "\n".join(lines) + "\n"
+
+
+def _reference(email):
+    return email.inquiry.reference if email.inquiry else "—"
 
 
 def _workspace_link(inquiry):

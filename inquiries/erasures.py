@@ -3,6 +3,10 @@
 A backup holds the data of every inquiry erased after it was made. The log, kept on other storage than
 the backups, lets a restore erase those inquiries again (``manage.py restore`` calls
 ``reapply_erasures``).
+
+An erasure is logged inside its transaction, before it commits: an erasure that cannot be logged is not
+made. If the transaction then rolls back, the log names an inquiry that was not erased; re-applying the
+log erases it, as was asked, and leaves alone what is already erased or not there.
 """
 
 import contextvars
@@ -31,21 +35,32 @@ def erasure_log_path():
 
 
 def log_erasure(inquiry):
-    """Append one line for an erased inquiry, on disk before this returns."""
+    """Append one line for an erased inquiry, on disk before this returns.
+
+    Raises ErasureLogError if the log cannot be written (missing folder that cannot be made, full or
+    read-only disk): the caller's transaction must then roll the erasure back.
+    """
     if _reapplying.get():
         return
     line = json.dumps(
         {"inquiry": str(inquiry.pk), "reference": inquiry.reference, "erased_at": timezone.now().isoformat()}
     )
     path = erasure_log_path()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        # One write of one line: appends from concurrent processes do not interleave.
-        os.write(descriptor, (line + "\n").encode())
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            # One write of one line: appends from concurrent processes do not interleave.
+            os.write(descriptor, (line + "\n").encode())
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    except OSError as error:
+        raise ErasureLogError(
+            f"The erasure log {path} cannot be written ({error.strerror or error}), so nothing was erased. "
+            "Make it writable (or set ERASURE_LOG to a writable file on other storage than the backups) "
+            "and erase again."
+        ) from error
 
 
 def logged_erasures():
@@ -70,7 +85,10 @@ def _inquiry_id(line, number, path):
 
 
 def reapply_erasures():
-    """Erase again every logged inquiry that is in the database but not erased. Returns their number."""
+    """Erase again every logged inquiry that is in the database but not erased. Returns their number.
+
+    Inquiries the log names that are not in the database, or are erased already, are left alone (the
+    log may name an erasure whose transaction rolled back after it was logged)."""
     # Imported here: inquiries.services imports this module to log its erasures.
     from inquiries.services import inquiry_anonymise
 

@@ -544,8 +544,11 @@ class OutgoingEmailQuerySet(models.QuerySet):
             created_at__lt=now - timedelta(minutes=settings.EMAIL_LAG_ALERT_MINUTES),
         )
 
-    def not_alerted(self):
-        return self.filter(alerted_at__isnull=True)
+    def failed_unreported(self):
+        return self.filter(status=EmailStatus.FAILED, failure_alerted_at__isnull=True)
+
+    def lagging_unreported(self, now):
+        return self.lagging(now).filter(lag_alerted_at__isnull=True)
 
 
 class OutgoingEmail(models.Model):
@@ -577,7 +580,9 @@ class OutgoingEmail(models.Model):
     task_id = models.CharField(max_length=64, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
-    alerted_at = models.DateTimeField(null=True, blank=True)
+    # When someone was told that it was late, and that it failed (two alerts: a late email may fail later).
+    lag_alerted_at = models.DateTimeField(null=True, blank=True)
+    failure_alerted_at = models.DateTimeField(null=True, blank=True)
 
     objects = OutgoingEmailQuerySet.as_manager()
 

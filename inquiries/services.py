@@ -1,5 +1,7 @@
 """Domain actions on inquiries. Each runs in one transaction: it all happens, or nothing does."""
 
+from functools import partial
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -7,10 +9,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from inquiries import delivery
+from inquiries import delivery, tasks
 from inquiries.erasures import log_erasure
 from inquiries.models import (
     ALLOWED_TRANSITIONS,
+    PATIENT_EMAIL_KINDS,
     Attachment,
     ClosingReason,
     EmailKind,
@@ -60,7 +63,7 @@ def _queue_email(*, inquiry, kind, to, language, context):
         subject = " ".join(render_to_string(f"inquiries/email/{kind}_subject.txt", context).split())
         body = render_to_string(f"inquiries/email/{kind}_body.txt", context)
     email = OutgoingEmail.objects.create(inquiry=inquiry, kind=kind, to=to, subject=subject, body=body)
-    delivery.schedule(email.pk)
+    tasks.schedule(email.pk)
     return email
 
 
@@ -362,9 +365,11 @@ def inquiry_mark_read(inquiry):
 
 @transaction.atomic
 def inquiry_correct_email(*, inquiry, new_email, reason, by):
-    """Correct the patient's address. The old address is told (in the patient's language), and the
+    """Correct the patient's address. The old address is told (in the patient's language) unless it
+    refused our emails; emails to the patient not yet delivered go to the new address instead; the
     timeline keeps an internal note of who did it and why."""
     old_email = inquiry.email
+    old_address_refused = inquiry.email_refused_at is not None
     inquiry.email = new_email
     inquiry.email_refused_at = None
     inquiry.save(update_fields=["email", "email_refused_at", "updated_at"])
@@ -375,13 +380,19 @@ def inquiry_correct_email(*, inquiry, new_email, reason, by):
         author=by,
         body=f"Email corrected from {old_email} to {new_email}: {reason}",
     )
-    _queue_email(
-        inquiry=inquiry,
-        kind=EmailKind.EMAIL_CHANGED,
-        to=old_email,
-        language=inquiry.language,
-        context={"new_address": _masked(new_email), "contact": settings.DEFAULT_FROM_EMAIL},
+    undelivered = inquiry.emails.filter(
+        kind__in=PATIENT_EMAIL_KINDS, to=old_email, status__in=[EmailStatus.PENDING, EmailStatus.FAILED]
     )
+    for email_id in delivery.reopen(list(undelivered.values_list("pk", flat=True)), to=new_email):
+        transaction.on_commit(partial(tasks.schedule, email_id))
+    if not old_address_refused:
+        _queue_email(
+            inquiry=inquiry,
+            kind=EmailKind.EMAIL_CHANGED,
+            to=old_email,
+            language=inquiry.language,
+            context={"new_address": _masked(new_email), "contact": settings.DEFAULT_FROM_EMAIL},
+        )
     return inquiry
 
 
@@ -413,9 +424,20 @@ ANONYMISED = "—"
 
 
 def inquiry_anonymise(*, inquiry, by=None):
-    """Erase personal and medical data and files; keep what statistics need (condition, country, dates)."""
-    paths = [attachment.file.name for attachment in inquiry.attachments.all()]
+    """Erase personal and medical data and files; keep what statistics need (condition, country, dates).
+
+    An inquiry erased already is left as it is. The erasure is logged before it commits: if the log
+    cannot be written, this raises ErasureLogError and nothing is erased.
+    """
     with transaction.atomic():
+        # Locked, then checked: of two erasures of one inquiry at once, the second does nothing.
+        if Inquiry.objects.select_for_update().values_list("anonymised_at", flat=True).get(pk=inquiry.pk):
+            inquiry.refresh_from_db()
+            return inquiry
+        # Logged first, inside the transaction: an erasure that cannot be logged rolls back. One logged
+        # but then rolled back is made by a restore's re-application, as was asked.
+        log_erasure(inquiry)
+        paths = [attachment.file.name for attachment in inquiry.attachments.all()]
         if inquiry.status != InquiryStatus.CLOSED:
             inquiry_transition(
                 inquiry=inquiry, to=InquiryStatus.CLOSED, by=by, closing_reason=ClosingReason.ERASED
@@ -438,6 +460,7 @@ def inquiry_anonymise(*, inquiry, by=None):
         inquiry.set_follow_up_token()  # the old link stops working
         inquiry.save()
         TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.ANONYMISED, author=by)
-        transaction.on_commit(lambda: log_erasure(inquiry))
-        transaction.on_commit(lambda: delete_files(paths))
+        # robust: a file that cannot be deleted is logged (purge_inquiries sweeps it later); the
+        # erasure stays committed and the caller goes on.
+        transaction.on_commit(lambda: delete_files(paths), robust=True)
     return inquiry

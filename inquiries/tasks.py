@@ -1,10 +1,51 @@
-"""Background tasks. Delivery itself, with its leases and retries, is in ``inquiries.delivery``."""
+"""Background tasks: delivering an email (``inquiries.delivery``), and queueing that delivery."""
 
-from django_tasks import task
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks.exceptions import TaskResultDoesNotExist
+
+from inquiries import delivery
+from inquiries.models import OutgoingEmail
 
 
 @task()
 def send_outgoing_email(*, email_id):
-    from inquiries.delivery import deliver
+    outcome = delivery.deliver(email_id)
+    if outcome.retry_at is not None:
+        schedule(email_id, run_after=outcome.retry_at)
+    return outcome.result
 
-    return deliver(email_id)
+
+def schedule(email_id, *, run_after=None):
+    """Queue a delivery task; remember its id so that the reaper does not queue a second one."""
+    task = send_outgoing_email
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            # The immediate backend (tests) cannot wait: the reaper queues the email when it is due.
+            return None
+        task = task.using(run_after=run_after)
+    result = task.enqueue(email_id=email_id)
+    OutgoingEmail.objects.filter(pk=email_id).update(task_id=str(result.id)[:64])
+    return result
+
+
+def _task_still_queued(task_id):
+    if not task_id:
+        return False
+    try:
+        return send_outgoing_email.get_result(task_id).status == TaskResultStatus.READY
+    except (TaskResultDoesNotExist, NotImplementedError):  # pruned since, or a backend keeping no results
+        return False
+
+
+def requeue_due(*, now=None):
+    """The reaper: queue every email that is due, free, and has no task waiting for it — those left
+    by a worker that died mid-send (their lease expired) or whose task was lost. Returns the count."""
+    now = now or timezone.now()
+    requeued = 0
+    for email_id, task_id in OutgoingEmail.objects.claimable(now).values_list("pk", "task_id"):
+        if _task_still_queued(task_id):
+            continue
+        schedule(email_id)
+        requeued += 1
+    return requeued

@@ -6,8 +6,14 @@ named relative to it) and ``manifest.json`` (when, which engine, counts, and eac
 
 Consistency: the database is dumped first, the files copied after. A file is written before the row
 that refers to it commits and is never changed in place, so every file the dump refers to exists when
-the files are copied, unless its inquiry was erased in between. The erasure log covers that case, as it
-covers every erasure made after the backup: a restore erases those inquiries again.
+the files are copied, unless its inquiry was erased in between (or, a held file, discarded). The
+erasure log covers that case, as it covers every erasure made after the backup: a restore erases those
+inquiries again.
+
+Completeness: every file the dump refers to is checked against what went into ``media.tar``. A missing
+file that was not erased (or discarded) in between means the media root is not the one the database
+belongs to (an unmounted volume, a wrong MEDIA_ROOT): the backup fails, and no older backup is removed.
+Any failure ends in a BackupError; a backup that failed leaves no folder behind and removes nothing.
 """
 
 import hashlib
@@ -19,6 +25,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import uuid
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,10 +35,10 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from inquiries.erasures import ErasureLogError, logged_erasures, reapply_erasures
+from inquiries.erasures import BATCH_SIZE, ErasureLogError, logged_erasures, reapply_erasures
 from inquiries.models import Attachment, HeldUpload, Inquiry
 from inquiries.uploads import sweep_orphans
 
@@ -73,6 +80,15 @@ class BackupResult:
 
 
 @dataclass(frozen=True)
+class Dumped:
+    """What the dump holds: its counts, and the files its rows refer to."""
+
+    counts: dict
+    attachment_files: dict  # file name: the inquiry's id
+    held_files: dict  # file name: the held upload's id
+
+
+@dataclass(frozen=True)
 class Backup:
     path: Path
     manifest: dict
@@ -110,7 +126,7 @@ def make_backup(backup_dir=None, keep=None):
         raise BackupError("Keep at least 1 backup: the one just made is always kept.")
     engine = database_engine()
     created_at = datetime.now(UTC).replace(microsecond=0)
-    with private_files():
+    with private_files(), _failures_explained():
         backup_dir.mkdir(parents=True, exist_ok=True)
         final = backup_dir / f"backup-{created_at:%Y%m%dT%H%M%SZ}"
         if final.exists():
@@ -122,6 +138,7 @@ def make_backup(backup_dir=None, keep=None):
         except BaseException:
             shutil.rmtree(incomplete, ignore_errors=True)
             raise
+    # Only now, with the new backup complete, may older ones go: a failed backup has raised by here.
     return BackupResult(
         path=final,
         manifest=manifest,
@@ -137,6 +154,17 @@ def database_engine():
 
 
 @contextmanager
+def _failures_explained():
+    """A database or disk failure as a BackupError: a clear message, not a traceback."""
+    try:
+        yield
+    except (DatabaseError, InterfaceError, sqlite3.Error) as error:
+        raise BackupError(f"The database could not be backed up: {str(error).strip()}") from error
+    except OSError as error:
+        raise BackupError(f"The backup could not be written, or the files read: {error}") from error
+
+
+@contextmanager
 def private_files():
     """Files and folders made inside are readable by their owner only: they hold health data."""
     previous = os.umask(0o077)
@@ -148,9 +176,11 @@ def private_files():
 
 def _write_parts(folder, engine, created_at):
     database_part = folder / DATABASE_PARTS[engine]
+    media_root = Path(settings.MEDIA_ROOT)
     # The database first, then the files: see the module's docstring.
-    counts = _dump_postgresql(database_part) if engine == "postgresql" else _dump_sqlite(database_part)
-    counts["media_files"] = _archive_media(Path(settings.MEDIA_ROOT), folder / MEDIA_PART)
+    dumped = _dump_postgresql(database_part) if engine == "postgresql" else _dump_sqlite(database_part)
+    archived = _archive_media(media_root, folder / MEDIA_PART)
+    counts = {**dumped.counts, "media_files": len(archived), **_check_files(dumped, archived, media_root)}
     manifest = {
         "format": MANIFEST_FORMAT,
         "created_at": created_at.isoformat().replace("+00:00", "Z"),
@@ -174,30 +204,49 @@ def _complete(incomplete, final):
 def _dump_postgresql(target):
     pg_dump = _program("pg_dump")
     with transaction.atomic(durable=True), connection.cursor() as cursor:
-        # pg_dump reads the snapshot the counts are taken in: the manifest describes exactly the dump.
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # This session waits, idle in its transaction, for as long as pg_dump runs: the site's timeouts,
+        # meant for requests, would end it (and fail the backup) after a few seconds.
+        cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+        cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute("SET LOCAL lock_timeout = 0")
         cursor.execute("SELECT pg_export_snapshot()")
         (snapshot,) = cursor.fetchone()
-        counts = _counts()
+        # Read in the snapshot pg_dump dumps: the counts and the files checked are exactly the dump's.
+        dumped = Dumped(
+            counts={"inquiries": Inquiry.objects.count(), "attachments": Attachment.objects.count()},
+            attachment_files=_files(Attachment.objects.order_by().values_list("file", "inquiry_id")),
+            held_files=_files(HeldUpload.objects.order_by().values_list("file", "pk")),
+        )
         with open(target, "xb") as output:
             _run_postgres_program([pg_dump, "--format=custom", f"--snapshot={snapshot}"], stdout=output)
             os.fsync(output.fileno())
-    return counts
-
-
-def _counts():
-    return {"inquiries": Inquiry.objects.count(), "attachments": Attachment.objects.count()}
+    return dumped
 
 
 def _dump_sqlite(target):
     target.touch(exist_ok=False)
     connection.ensure_connection()
     with closing(sqlite3.connect(target)) as copy:
-        # SQLite's online backup: a consistent copy even while the site writes.
+        # SQLite's online backup: a consistent copy even while the site writes. Counts and files are
+        # read from the copy.
         connection.connection.backup(copy)
-        counts = {"inquiries": _count_rows(copy, Inquiry), "attachments": _count_rows(copy, Attachment)}
+        dumped = Dumped(
+            counts={"inquiries": _count_rows(copy, Inquiry), "attachments": _count_rows(copy, Attachment)},
+            attachment_files=_files(_rows(copy, Attachment, "file", "inquiry")),
+            held_files=_files(_rows(copy, HeldUpload, "file", "id")),
+        )
     _fsync(target)
-    return counts
+    return dumped
+
+
+def _files(rows):
+    """{file name: id} from (file name, id) rows; ids as UUIDs (SQLite stores them as hex)."""
+    return {
+        PurePosixPath(name).as_posix(): key if isinstance(key, uuid.UUID) else uuid.UUID(key)
+        for name, key in rows
+        if name
+    }
 
 
 def _count_rows(sqlite_connection, model):
@@ -205,14 +254,51 @@ def _count_rows(sqlite_connection, model):
     return sqlite_connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (a model's table)
 
 
+def _rows(sqlite_connection, model, *fields):
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
+    return sqlite_connection.execute(f"SELECT {columns} FROM {table}").fetchall()  # noqa: S608 (a model's columns)
+
+
 def _archive_media(media_root, target):
-    """Every regular file under the media root into a tar, by relative name. Returns their count."""
-    count = 0
+    """Every regular file under the media root into a tar, by relative name. Returns their names."""
+    names = set()
     with tarfile.open(target, "x", format=tarfile.PAX_FORMAT) as archive:
         for path in _regular_files(media_root):
-            count += _add_to_archive(archive, path, path.relative_to(media_root).as_posix())
+            name = path.relative_to(media_root).as_posix()
+            if _add_to_archive(archive, path, name):
+                names.add(name)
     _fsync(target)
-    return count
+    return names
+
+
+def _check_files(dumped, archived, media_root):
+    """Raises BackupError unless every file the dump refers to is in the archive, or was erased (its
+    inquiry is erased now) or discarded (its held upload is gone now) since the dump. Counts those."""
+    attachments = {name: inquiry for name, inquiry in dumped.attachment_files.items() if name not in archived}
+    held = {name: upload for name, upload in dumped.held_files.items() if name not in archived}
+    erased = _existing(Inquiry.objects.filter(anonymised_at__isnull=False), set(attachments.values()))
+    still_held = _existing(HeldUpload.objects.all(), set(held.values()))
+    missing = sum(1 for inquiry in attachments.values() if inquiry not in erased) + sum(
+        1 for upload in held.values() if upload in still_held
+    )
+    if missing:
+        total = len(dumped.attachment_files) + len(dumped.held_files)
+        raise BackupError(
+            f"{missing} of the {total} files the database refers to are not in the media root "
+            f"{media_root}. Is its volume mounted, and is MEDIA_ROOT this site's? The backup would be "
+            "incomplete, so none was made."
+        )
+    return {"files_erased_meanwhile": len(attachments), "held_files_discarded_meanwhile": len(held)}
+
+
+def _existing(queryset, ids):
+    """Which of the ids the queryset has, asked in batches (SQLite limits a query's parameters)."""
+    ids = sorted(ids)
+    found = set()
+    for start in range(0, len(ids), BATCH_SIZE):
+        found.update(queryset.filter(pk__in=ids[start : start + BATCH_SIZE]).values_list("pk", flat=True))
+    return found
 
 
 def _regular_files(root):

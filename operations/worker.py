@@ -13,7 +13,7 @@ import socket
 import time
 from datetime import timedelta
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db import DatabaseError, InterfaceError, InternalError, OperationalError, connections
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.utils import is_locked_database_exception
@@ -24,7 +24,8 @@ logger = logging.getLogger("operations.worker")
 
 HEARTBEAT_EVERY = timedelta(seconds=10)
 MAX_BACKOFF_SECONDS = 30
-DATABASE_DOWN = (OperationalError, InterfaceError)
+# InternalError too: a read-only database after a failover, a session ended by a server-side timeout.
+DATABASE_DOWN = (OperationalError, InterfaceError, InternalError)
 
 
 class ResilientWorker(Worker):
@@ -37,6 +38,7 @@ class ResilientWorker(Worker):
         self.outage_started = None
 
     def run(self):
+        notify_systemd("READY=1")
         if self.startup_delay and self.interval:
             time.sleep(self.interval * 0.5)  # spread the workers of one restart
         self.startup_delay = False
@@ -44,9 +46,9 @@ class ResilientWorker(Worker):
         while self.running:
             try:
                 self.beat()
-                super().run()  # every ready task, then back here
                 self.database_back()
                 backoff = 1
+                super().run()  # every ready task, then back here
             except DATABASE_DOWN as error:
                 if is_locked_database_exception(error):  # SQLite under concurrent writes: not an outage
                     time.sleep(self.interval or 0.1)
@@ -71,6 +73,7 @@ class ResilientWorker(Worker):
         now = timezone.now()
         if self.last_beat and now - self.last_beat < HEARTBEAT_EVERY:
             return
+        notify_systemd("WATCHDOG=1")
         if not self.pruned_stale_heartbeats:
             WorkerHeartbeat.objects.prune_older_than(STALE_HEARTBEATS)
             self.pruned_stale_heartbeats = True
@@ -100,3 +103,15 @@ class ResilientWorker(Worker):
         if self.outage_started is not None:
             logger.warning("Database back after %.0f s", time.monotonic() - self.outage_started)
             self.outage_started = None
+
+
+def notify_systemd(state):
+    """sd_notify(3) without a dependency: a datagram to the socket systemd names, when it names one."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):  # an abstract socket
+        address = "\0" + address[1:]
+    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.connect(address)
+        sock.sendall(state.encode())

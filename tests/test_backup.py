@@ -16,9 +16,10 @@ import stat
 import subprocess
 import sys
 import tarfile
+import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
-from dataclasses import dataclass
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -73,6 +74,31 @@ import json
 from inquiries.models import Inquiry
 from inquiries.services import inquiry_anonymise
 inquiry_anonymise(inquiry=Inquiry.objects.get(reference={reference!r}))
+print(json.dumps(None))
+"""
+
+REAPPLY_ERASURES = """
+import json
+from inquiries.erasures import reapply_erasures
+print(json.dumps(reapply_erasures()))
+"""
+
+ERASE_WHILE_BACKING_UP = """
+import json
+from django.core.management import call_command
+from inquiries.models import Inquiry
+from inquiries.services import inquiry_anonymise
+from operations import backups
+
+archive_media = backups._archive_media
+
+def erase_then_archive(*arguments):
+    # Between the dump and the copy of the files: the erased inquiry's files are in the dump only.
+    inquiry_anonymise(inquiry=Inquiry.objects.get(reference={reference!r}))
+    return archive_media(*arguments)
+
+backups._archive_media = erase_then_archive
+call_command("backup")
 print(json.dumps(None))
 """
 
@@ -133,6 +159,19 @@ class PostgreSQLDatabases:
     def count(self, url, query):
         return self._execute(query, self._name(url))[0][0]
 
+    @contextmanager
+    def lock(self, url, table):
+        """Holds an ACCESS EXCLUSIVE lock on a table, from a connection of its own, until the end."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(**self._connection_settings(self._name(url))) as connection:
+            connection.execute(
+                sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(table))
+            )
+            yield
+            connection.rollback()
+
     def drop_all(self):
         # Each DROP DATABASE waits for a checkpoint; drops made together share one.
         with ThreadPoolExecutor() as pool:
@@ -147,16 +186,18 @@ class PostgreSQLDatabases:
     def _execute(self, statement, database="postgres"):
         import psycopg
 
-        with psycopg.connect(
-            host=self.server["HOST"] or None,
-            port=self.server["PORT"] or None,
-            user=self.server["USER"] or None,
-            password=self.server["PASSWORD"] or None,
-            dbname=database,
-            autocommit=True,
-        ) as connection:
+        with psycopg.connect(**self._connection_settings(database), autocommit=True) as connection:
             cursor = connection.execute(statement)
             return cursor.fetchall() if cursor.description else None
+
+    def _connection_settings(self, database):
+        return {
+            "host": self.server["HOST"] or None,
+            "port": self.server["PORT"] or None,
+            "user": self.server["USER"] or None,
+            "password": self.server["PASSWORD"] or None,
+            "dbname": database,
+        }
 
     @staticmethod
     def _name(url):
@@ -175,11 +216,11 @@ class Site:
     backup_dir: Path
     erasure_log: Path
 
-    def manage(self, *arguments, check=True):
+    def manage(self, *arguments, check=True, environment=None):
         result = subprocess.run(
             [sys.executable, "manage.py", *map(str, arguments)],
             cwd=settings.BASE_DIR,
-            env=self._environment(),
+            env={**self._environment(), **(environment or {})},
             capture_output=True,
             text=True,
             timeout=300,
@@ -268,6 +309,13 @@ def backed_up(databases, migrated, tmp_path_factory):
 
 
 @pytest.fixture
+def site_with_inquiries(databases, migrated, tmp_path):
+    """A site of its own with the inquiries of CREATE_INQUIRIES, for tests that erase, and what it has."""
+    site = new_site(tmp_path / "site", databases.create(template=migrated))
+    return site, site.run(CREATE_INQUIRIES + DESCRIBE_INQUIRIES)
+
+
+@pytest.fixture
 def empty_site(databases, backed_up, tmp_path):
     """A new, empty database and media root; the erasure log is that of the backed-up site."""
     return new_site(tmp_path / "restored", databases.create(), erasure_log=backed_up.site.erasure_log)
@@ -295,6 +343,21 @@ def nothing_restored(site, databases):
     return databases.table_count(site.database_url) == 0 and files_under(site.media_root) == {}
 
 
+def older_backups(backed_up, folder):
+    """A folder with two complete backups made before; returns what it holds."""
+    copy_of(backed_up.backup, folder)
+    (folder / "backup-20250101T000000Z").mkdir()
+    (folder / "backup-20250101T000000Z" / "manifest.json").write_text("{}")
+    return sorted(path.name for path in folder.iterdir())
+
+
+def reference_of(inquiries, full_name):
+    (reference,) = (
+        reference for reference, inquiry in inquiries.items() if inquiry["full_name"] == full_name
+    )
+    return reference
+
+
 # --- Tests ---------------------------------------------------------------------------------------------
 
 
@@ -305,7 +368,13 @@ def test_a_backup_is_one_complete_folder_readable_by_its_owner_only(backed_up):
 
     assert backup.name.startswith("backup-") and [p.name for p in backup.parent.iterdir()] == [backup.name]
     assert manifest["engine"] == ("postgresql" if ON_POSTGRESQL else "sqlite")
-    assert manifest["counts"] == {"inquiries": 3, "attachments": 4, "media_files": 5}
+    assert manifest["counts"] == {
+        "inquiries": 3,
+        "attachments": 4,
+        "media_files": 5,
+        "files_erased_meanwhile": 0,
+        "held_files_discarded_meanwhile": 0,
+    }
     assert sorted(manifest["parts"]) == [database_part, "media.tar"]
     for name, part in manifest["parts"].items():
         assert part["sha256"] == sha256(backup / name)
@@ -440,3 +509,150 @@ def test_a_backup_keeps_the_newest_complete_backups_and_leaves_anything_else_alo
     ]
     assert "Removed the older backup backup-20250101T000000Z." in result.stdout
     assert ".incomplete-interrupted was left by an interrupted backup" in result.stderr
+
+
+@pytest.mark.parametrize("media_root", ["empty", "missing"])
+def test_a_backup_that_finds_files_missing_fails_and_keeps_the_older_backups(backed_up, tmp_path, media_root):
+    folder = tmp_path / "backups"
+    before = older_backups(backed_up, folder)
+    referred_to = len(files_under(backed_up.site.media_root))  # fewer if another test erased an inquiry
+    # MEDIA_ROOT on a volume that is not mounted: an empty folder, or none at all.
+    site = replace(backed_up.site, media_root=tmp_path / "media", backup_dir=folder)
+    if media_root == "empty":
+        site.media_root.mkdir()
+
+    result = site.manage("backup", "--keep", "1", check=False)
+
+    assert result.returncode != 0
+    assert "The backup failed; no older backup was removed." in result.stderr
+    assert (
+        f"{referred_to} of the {referred_to} files the database refers to are not in the media root "
+        f"{site.media_root}. "
+        "Is its volume mounted" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert sorted(path.name for path in folder.iterdir()) == before  # none pruned, nothing left behind
+    for reference, inquiry in backed_up.inquiries.items():  # no patient's data in the message
+        assert reference not in result.stderr and inquiry["full_name"] not in result.stderr
+        assert not any(name in result.stderr for name in inquiry["files"])
+
+
+def test_a_backup_that_cannot_read_the_database_fails_with_a_message_and_keeps_the_older_backups(
+    backed_up, databases, tmp_path
+):
+    folder = tmp_path / "backups"
+    before = older_backups(backed_up, folder)
+    site = replace(new_site(tmp_path / "site", databases.create()), backup_dir=folder)  # never migrated
+
+    result = site.manage("backup", "--keep", "1", check=False)
+
+    assert result.returncode != 0
+    assert "The backup failed; no older backup was removed. The database could not be backed up:" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert sorted(path.name for path in folder.iterdir()) == before
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="pg_dump's snapshot is held open by a PostgreSQL session")
+def test_a_backup_outlasts_the_sites_database_timeouts_however_long_pg_dump_takes(
+    backed_up, databases, tmp_path
+):
+    site = replace(backed_up.site, backup_dir=tmp_path / "backups")
+    # The site's sessions end when idle in a transaction for 2 s; pg_dump waits for the lock longer.
+    timeouts = {"DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS": "2000", "DATABASE_STATEMENT_TIMEOUT_MS": "2000"}
+    waiting_for_the_lock = (
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock' AND backend_type = 'client backend'"
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with databases.lock(site.database_url, "staff_auditentry"):
+            started = time.monotonic()
+            backing_up = pool.submit(site.manage, "backup", check=False, environment=timeouts)
+            while not databases.count(site.database_url, waiting_for_the_lock):
+                assert not backing_up.done(), backing_up.result().stderr
+                assert time.monotonic() - started < 60
+                time.sleep(0.1)
+            time.sleep(3)  # pg_dump waits; the session holding its snapshot is idle all the while
+        result = backing_up.result()
+
+    assert result.returncode == 0, result.stderr
+    (backup,) = site.backup_dir.iterdir()
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["counts"]["inquiries"] == 3
+    assert manifest["counts"]["media_files"] == len(files_under(site.media_root))
+    assert manifest["parts"]["database.pgdump"]["bytes"] > 0
+
+
+def test_files_erased_while_a_backup_runs_are_left_out_and_said_so(site_with_inquiries):
+    site, inquiries = site_with_inquiries
+    erased = reference_of(inquiries, "Amara Okafor")
+    (erased_file,) = inquiries[erased]["files"]
+
+    site.run(ERASE_WHILE_BACKING_UP.format(reference=erased))
+
+    (backup,) = site.backup_dir.iterdir()
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["counts"] == {
+        "inquiries": 3,
+        "attachments": 4,
+        "media_files": 4,
+        "files_erased_meanwhile": 1,
+        "held_files_discarded_meanwhile": 0,
+    }
+    with tarfile.open(backup / "media.tar") as archive:
+        names = archive.getnames()
+    assert erased_file not in names and len(names) == 4
+
+
+def test_an_erasure_that_cannot_be_logged_is_not_made_and_its_files_stay(site_with_inquiries, tmp_path):
+    site, inquiries = site_with_inquiries
+    reference = reference_of(inquiries, "Bolat Serikov")
+    files = files_under(site.media_root)
+    not_a_folder = tmp_path / "not-a-folder"
+    not_a_folder.write_text("a file where the log's folder should be")
+    site.erasure_log = not_a_folder / "erasure-log.jsonl"
+
+    refused = site.manage(
+        "shell", "--no-imports", "-c", ERASE_INQUIRY.format(reference=reference), check=False
+    )
+
+    assert refused.returncode != 0
+    assert site.run(DESCRIBE_INQUIRIES) == inquiries  # not erased: name, address and files all there
+    assert files_under(site.media_root) == files
+    assert f"The erasure log {site.erasure_log} cannot be written" in refused.stderr
+    assert "nothing was erased" in refused.stderr
+
+    site.erasure_log = tmp_path / "erasure-log.jsonl"
+    site.run(ERASE_INQUIRY.format(reference=reference))
+
+    erased = site.run(DESCRIBE_INQUIRIES)[reference]
+    assert erased["erased"] and erased["full_name"] == "—" and erased["files"] == []
+    assert set(files_under(site.media_root)) == set(files) - set(inquiries[reference]["files"])
+    (line,) = site.erasure_log.read_text().splitlines()
+    assert json.loads(line)["reference"] == reference
+
+    # Erasing it again, or re-applying the log (with an inquiry this database never had), changes nothing.
+    site.run(ERASE_INQUIRY.format(reference=reference))
+    with site.erasure_log.open("a") as log:
+        log.write(json.dumps({"inquiry": "00000000-0000-4000-8000-000000000000", "reference": "X"}) + "\n")
+    assert site.run(REAPPLY_ERASURES) == 0
+    assert site.run(DESCRIBE_INQUIRIES)[reference] == erased
+    assert len(site.erasure_log.read_text().splitlines()) == 2
+
+
+def test_a_file_that_cannot_be_deleted_does_not_undo_or_break_an_erasure(site_with_inquiries):
+    site, inquiries = site_with_inquiries
+    reference = reference_of(inquiries, "Chen Jing")
+    (name,) = inquiries[reference]["files"]
+    path = site.media_root / name
+    path.unlink()
+    path.mkdir()  # a folder where the file was: unlink fails, even for root
+
+    result = site.manage("shell", "--no-imports", "-c", ERASE_INQUIRY.format(reference=reference))
+
+    assert json.loads(result.stdout.splitlines()[-1]) is None
+    assert "Error calling" in result.stderr and "in on_commit()" in result.stderr  # logged
+    assert site.run(DESCRIBE_INQUIRIES)[reference]["erased"]
+    (line,) = site.erasure_log.read_text().splitlines()
+    assert json.loads(line)["reference"] == reference

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from inquiries.delivery import requeue_due
 from inquiries.models import EmailFailure, EmailKind, EmailStatus, Inquiry, OutgoingEmail, TimelineKind
+from inquiries.tasks import requeue_due
 from staff.roles import COORDINATOR
 from tests.support.patients import submit
 from tests.support.smtp import SmtpServer
@@ -158,9 +158,10 @@ def test_a_failed_notice_alerts_the_coordinators_and_admins_once(client, demo, s
     call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
     [to_coordinators] = smtp.to("mina@clinicportal.example")
     assert "Notices to coordinators could not be delivered" in to_coordinators.subject
-    assert OPS in to_coordinators.recipients
+    [to_admins] = smtp.to(OPS)
+    assert "Email delivery needs attention" in to_admins.subject
     notice.refresh_from_db()
-    assert notice.alerted_at is not None
+    assert notice.failure_alerted_at is not None
 
     received = len(smtp.received)
     call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -172,16 +173,16 @@ def test_lagging_emails_alert_the_admins_and_an_alert_that_cannot_go_out_fails_t
     submit(client)
     OutgoingEmail.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=45))
     smtp.stop()  # the alert cannot go out either
-    with pytest.raises(CommandError, match="Could not send the delivery alert"):
+    with pytest.raises(CommandError, match="Delivery alert not sent"):
         call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert not OutgoingEmail.objects.filter(alerted_at__isnull=False).exists()
+    assert not OutgoingEmail.objects.filter(lag_alerted_at__isnull=False).exists()
 
     smtp.behaviour.defer_everything = ""
     smtp.start()
     call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
     [alert] = smtp.to(OPS)
     assert "Email delivery needs attention" in alert.subject
-    assert OutgoingEmail.objects.filter(alerted_at__isnull=False).count() == 2
+    assert OutgoingEmail.objects.filter(lag_alerted_at__isnull=False).count() == 2
 
 
 def test_an_admin_sends_a_failed_email_again_with_its_message_id(
@@ -227,3 +228,142 @@ def test_erasure_leaves_the_address_nowhere(client, demo, smtp, caplog):
     ours = [record for record in caplog.records if not record.name.startswith("mail.log")]  # not the server's
     assert ours
     assert not [record for record in ours if PATIENT in record.getMessage()]
+
+
+@pytest.mark.parametrize(
+    ("where", "reply", "status", "flagged", "summary"),
+    [
+        (
+            "rcpt",
+            "550 5.1.1 <{address}>: no such user",
+            EmailStatus.FAILED,
+            True,
+            "550 5.1.1 recipient refused",
+        ),
+        ("rcpt", "550 <{address}>: unknown", EmailStatus.FAILED, True, "550 recipient refused"),
+        (
+            "rcpt",
+            "550 5.7.1 <{address}>: Relaying denied",
+            EmailStatus.PENDING,
+            False,
+            "550 5.7.1 recipient refused",
+        ),
+        (
+            "rcpt",
+            "450 4.2.0 <{address}>: greylisted",
+            EmailStatus.PENDING,
+            False,
+            "450 4.2.0 recipient refused",
+        ),
+        (
+            "data",
+            "554 5.7.1 Message rejected as spam",
+            EmailStatus.FAILED,
+            False,
+            "554 5.7.1 message refused",
+        ),
+        ("data", "552 5.2.2 Mailbox full", EmailStatus.FAILED, True, "552 5.2.2 message refused"),
+        ("data", "451 4.3.0 Try again", EmailStatus.PENDING, False, "451 4.3.0 SMTPDataError"),
+    ],
+)
+def test_refusals_are_classified_by_what_they_are_about(
+    client, demo, smtp, where, reply, status, flagged, summary
+):
+    """Only a refusal of the address itself flags the inquiry; a policy refusal (relaying, SPF) is about
+    our set-up and is retried; a refused message fails without blaming the address."""
+    reply = reply.format(address=PATIENT)
+    if where == "rcpt":
+        smtp.behaviour.refuse_recipients[PATIENT] = reply
+    else:
+        smtp.behaviour.refuse_data_for[PATIENT] = reply
+    submit(client)
+    email = patient_email()
+    assert (email.status, email.last_error) == (status, summary)
+    assert (Inquiry.objects.get().email_refused_at is not None) is flagged
+    assert PATIENT not in email.last_error
+
+
+def test_an_email_reported_late_is_reported_again_when_it_fails(client, demo, smtp):
+    smtp.behaviour.defer_everything = "451 4.3.0 Try again later"
+    submit(client)
+    OutgoingEmail.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=45))
+    smtp.behaviour.defer_everything = ""
+    smtp.behaviour.refuse_recipients[DESK] = "421 4.7.0 later"  # admins can be told, the desk cannot
+    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert "Email delivery needs attention" in smtp.to(OPS)[0].subject
+
+    smtp.behaviour.refuse_recipients[PATIENT] = "550 5.1.1 no such user"
+    email = patient_email()
+    come_due(email)
+    requeue_due()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.FAILED
+    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert len(smtp.to(OPS)) == 2  # late, then failed: told both times
+
+
+def test_when_the_admins_cannot_be_told_the_coordinators_are_not_told_again_and_again(client, demo, smtp):
+    make_staff("mina", COORDINATOR)
+    smtp.behaviour.refuse_recipients[DESK] = "550 5.2.1 Mailbox disabled"
+    smtp.behaviour.refuse_recipients[OPS] = "550 5.1.1 no such user"
+    submit(client)
+    with pytest.raises(CommandError, match="the admins' alert"):
+        call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    for _ in range(2):  # the coordinators were told: that failure is reported
+        call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert len(smtp.to("mina@clinicportal.example")) == 1
+
+
+def test_correcting_a_refused_address_sends_the_undelivered_emails_to_the_new_one(
+    client, demo, smtp, django_capture_on_commit_callbacks
+):
+    from inquiries.services import inquiry_correct_email
+
+    smtp.behaviour.refuse_recipients[PATIENT] = "550 5.1.1 no such user"
+    submit(client)
+    confirmation = patient_email()
+    assert confirmation.status == EmailStatus.FAILED
+    with django_capture_on_commit_callbacks(execute=True):
+        inquiry_correct_email(
+            inquiry=Inquiry.objects.get(), new_email="aigerim.b@example.com", reason="typo", by=None
+        )
+    confirmation.refresh_from_db()
+    assert (confirmation.status, confirmation.to) == (EmailStatus.SENT, "aigerim.b@example.com")
+    [received] = smtp.to("aigerim.b@example.com")
+    assert received.message_id == confirmation.message_id
+    # The refusing address is not written to again ("your address was changed").
+    assert not OutgoingEmail.objects.filter(kind=EmailKind.EMAIL_CHANGED).exists()
+
+
+def test_a_worker_that_lost_its_email_does_not_overwrite_what_happened_meanwhile(demo, smtp):
+    from inquiries import delivery
+
+    email = OutgoingEmail.objects.create(kind="coordinator_new", to=DESK, subject="s", body="b")
+    claimed = delivery.claim(email.pk)
+    OutgoingEmail.objects.filter(pk=email.pk).update(status=EmailStatus.CANCELLED)  # erased meanwhile
+    outcome = delivery.record_failure(
+        claimed, delivery.Failure(permanent=True, summary="550 recipient refused")
+    )
+    assert outcome.result == "superseded"
+    email.refresh_from_db()
+    assert email.status == EmailStatus.CANCELLED
+
+
+def test_an_smtp_exchange_is_cut_off_before_the_lease_ends(demo, smtp, settings):
+    import threading
+
+    from inquiries import delivery
+
+    settings.EMAIL_LEASE_SECONDS = 2
+    settings.EMAIL_TIMEOUT = 30  # longer than the lease: only the deadline can stop it
+    release = threading.Event()
+    smtp.behaviour.stall_after_data = release
+    email = OutgoingEmail.objects.create(kind="coordinator_new", to=DESK, subject="s", body="b")
+    try:
+        outcome = delivery.deliver(email.pk)
+    finally:
+        release.set()
+    email.refresh_from_db()
+    assert outcome.result == "retrying"
+    assert email.status == EmailStatus.PENDING
+    assert email.lease_until is None  # free for a later attempt, with the same Message-ID

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from inquiries import delivery
+from inquiries import tasks
 from inquiries.models import EmailStatus, OutgoingEmail
 from operations.models import WorkerHeartbeat
 from tests.support.outages import (
@@ -53,12 +53,12 @@ def queue_in_database(settings):
 def start_worker(database_proxy, smtp, queue_in_database, tmp_path):
     workers = []
 
-    def start(name="worker"):
+    def start(name="worker", **extra_env):
         env = manage_env(
+            **extra_env,
             DATABASE_URL=database_url(port=database_proxy.port),
             DATABASE_CONNECT_TIMEOUT=1,
-            EMAIL_LEASE_SECONDS=LEASE_SECONDS,
-            **smtp.settings(),
+            **{**smtp.settings(), "EMAIL_TIMEOUT": 1, "EMAIL_LEASE_SECONDS": LEASE_SECONDS},
         )
         log_path = tmp_path / f"{name}.log"
         process = start_manage(
@@ -77,7 +77,7 @@ def start_worker(database_proxy, smtp, queue_in_database, tmp_path):
 
 def write_email(to):
     email = OutgoingEmail.objects.create(kind="coordinator_new", to=to, subject="New inquiry", body="Body")
-    delivery.schedule(email.pk)
+    tasks.schedule(email.pk)
     return email
 
 
@@ -115,7 +115,7 @@ def test_the_worker_outlives_a_database_outage_and_delivers_what_was_queued_mean
     )
     log = worker.log_path.read_text()
     assert "Database unavailable" in log
-    assert "Database back after" in log
+    assert "Database back after" in log, log
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 2
 
 
@@ -163,3 +163,16 @@ def test_a_worker_killed_after_the_smtp_server_accepted_never_leaves_the_email_s
     time.sleep(1)
     assert len(smtp.to("desk@clinicportal.example")) == 2
     assert second.poll() is None
+
+
+def test_the_worker_tells_systemd_it_is_ready_and_alive(start_worker, tmp_path):
+    """For the unit's watchdog: a worker stuck in a hung database stops saying so and is restarted."""
+    import socket
+
+    address = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(address)
+        systemd.settimeout(30)
+        start_worker(NOTIFY_SOCKET=address)
+        messages = {systemd.recv(256).decode(), systemd.recv(256).decode()}
+    assert messages == {"READY=1", "WATCHDOG=1"}

@@ -56,8 +56,10 @@ def test_without_the_token_it_is_not_there(db, monitoring, headers, address):
     assert Client(REMOTE_ADDR=address, **headers).get("/healthz/ready").status_code == 404
 
 
-def test_without_a_configured_token_only_this_machine_may_ask(db, settings):
+def test_without_a_configured_token_only_this_machine_may_ask_and_only_in_development(db, settings):
     settings.HEALTH_TOKEN = ""
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/healthz/ready").status_code == 404
+    settings.DEBUG = True
     assert Client(REMOTE_ADDR="127.0.0.1").get("/healthz/ready").status_code in (200, 503)
     assert Client(REMOTE_ADDR="203.0.113.9").get("/healthz/ready").status_code == 404
 
@@ -126,3 +128,36 @@ def test_the_database_gone_fails_readiness_and_names_what_cannot_be_known(monito
         proxy.stop()
     assert response.status_code == 503
     assert failing(response) == ["database", "worker", "email"]
+
+
+def test_a_failing_readiness_check_is_not_mailed_as_a_server_error(db, monitoring, settings, mailoutbox):
+    from clinic_portal.error_reports import flush_error_emails
+
+    settings.ADMINS = [("ops@clinicportal.example", "ops@clinicportal.example")]
+    settings.ERROR_EMAIL_THROTTLE_MINUTES = 0
+    assert monitoring.get("/healthz/ready").status_code == 503  # no worker heartbeat
+    assert flush_error_emails(timeout=10)
+    assert mailoutbox == []
+
+
+def test_follow_up_tokens_never_reach_the_console():
+    import io
+    import logging
+
+    from clinic_portal.error_reports import RedactSecretsFilter
+
+    [console] = [
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(each, RedactSecretsFilter) for each in handler.filters)
+    ]
+    output = io.StringIO()
+    previous = console.setStream(output)
+    try:
+        logging.getLogger("django.request").warning(
+            "Service Unavailable: %s", "/ar/inquiries/follow-up/CP-ABCD-EFGH/a-secret-token-value/"
+        )
+    finally:
+        console.setStream(previous)
+    assert "a-secret-token-value" not in output.getvalue()
+    assert "/ar/inquiries/follow-up/CP-ABCD-EFGH/<token>/" in output.getvalue()

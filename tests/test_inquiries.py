@@ -583,6 +583,25 @@ def test_deletion_request_is_confirmed_by_a_coordinator_and_erases_the_data(
     assert second.full_name == "Aigerim Bekova"  # others untouched
 
 
+def test_an_erasure_that_cannot_be_logged_is_refused_with_a_message_and_erases_nothing(
+    two_inquiries, lead, settings, tmp_path
+):
+    first, _link, _second, _ = two_inquiries
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.ERASURE_LOG = blocker / "erasure-log.jsonl"
+    response = signed_in(lead).post(
+        "/admin/inquiries/inquiry/",
+        {"action": "erase_personal_data", "_selected_action": [str(first.pk)]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert f"The erasure log cannot be written, so {first.reference}" in response.content.decode()
+    first.refresh_from_db()
+    assert first.anonymised_at is None
+    assert first.full_name == "Aigerim Bekova"
+
+
 def test_purge_erases_closed_inquiries_after_the_retention_period(client, two_inquiries, coordinator):
     # (files of purged inquiries are removed after commit; see the deletion test)
     first, _link, second, _ = two_inquiries

@@ -82,6 +82,22 @@ def test_a_request_sent_while_the_database_is_gone_is_not_saved_and_can_be_sent_
     assert Inquiry.objects.count() == 1
 
 
+def test_a_returning_patient_with_a_session_also_gets_the_form_back(demo, proxy):
+    """Their session is read (by middleware) before the URL is resolved: the 503 still knows the form."""
+    client = Client(raise_request_exception=False)
+    assert client.post("/en/inquiries/new/", valid_data(email="first@example.com")).status_code == 302
+    assert client.cookies.get("sessionid")
+    data = valid_data(email="second@example.com", message="A second question.")
+    with database_through(proxy):
+        proxy.cut()
+        response = client.post("/en/inquiries/new/", data)
+    assert response.status_code == 503
+    resend = dict(
+        re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', response.content.decode())
+    )
+    assert resend["message"] == "A second question."
+
+
 def test_a_request_waiting_on_a_locked_table_gets_a_503_after_the_lock_timeout(demo, proxy):
     """A hung database (here: a lock another session holds) costs the patient the lock timeout."""
     require_postgresql()

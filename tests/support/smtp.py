@@ -21,6 +21,7 @@ class Received:
 class Behaviour:
     refuse_recipients: dict = field(default_factory=dict)  # address -> "550 5.1.1 <address>: no such user"
     defer_everything: str = ""  # e.g. "451 4.3.0 try again later"
+    refuse_data_for: dict = field(default_factory=dict)  # address -> reply to DATA, e.g. "554 5.7.1 spam"
     stall_after_data: threading.Event | None = None  # keeps the message, holds back the 250 until set
 
 
@@ -38,6 +39,9 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, smtp_server, session, envelope):
+        for address in envelope.rcpt_tos:
+            if address in self.server.behaviour.refuse_data_for:
+                return self.server.behaviour.refuse_data_for[address]
         message = email.message_from_bytes(envelope.content)
         self.server.record(
             Received(list(envelope.rcpt_tos), message["Message-ID"] or "", str(message["Subject"] or ""))

@@ -7,7 +7,8 @@ from operations.backups import BackupError, make_backup
 class Command(BaseCommand):
     help = (
         "Back up the database and the private media (medical records) into a new folder "
-        "backup-YYYYmmddTHHMMSSZ, then delete all but the newest backups. Run it daily."
+        "backup-YYYYmmddTHHMMSSZ, then delete all but the newest backups. Run it daily. A backup "
+        "that fails exits with status 1 and deletes no older backup."
     )
 
     def add_arguments(self, parser):
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         try:
             result = make_backup(to, keep)
         except BackupError as error:
-            raise CommandError(str(error)) from error
+            raise CommandError(f"The backup failed; no older backup was removed. {error}") from error
         counts = result.manifest["counts"]
         self.stdout.write(
             self.style.SUCCESS(
@@ -34,6 +35,12 @@ class Command(BaseCommand):
                 f"{counts['attachments']} attachments, {counts['media_files']} files."
             )
         )
+        if counts["files_erased_meanwhile"] or counts["held_files_discarded_meanwhile"]:
+            self.stdout.write(
+                f"Not in the backup: {counts['files_erased_meanwhile']} files of inquiries erased and "
+                f"{counts['held_files_discarded_meanwhile']} held files discarded while it ran (a restore "
+                "erases those inquiries again)."
+            )
         for path in result.pruned:
             self.stdout.write(f"Removed the older backup {path.name}.")
         for path in result.incomplete:
