@@ -376,3 +376,37 @@ def test_demo_loader_is_idempotent(demo):
     counts = (Condition.objects.count(), demo.items.count(), demo.condition_treatments.count())
     load()
     assert (Condition.objects.count(), demo.items.count(), demo.condition_treatments.count()) == counts
+
+
+@pytest.mark.parametrize(
+    ("language", "separator"), [("en", ", "), ("ar", "، "), ("ja", "、"), ("zh-hans", "、")]
+)
+def test_lists_use_the_separator_of_the_page_language(client, language, separator):
+    load()
+    with translation.override(language):
+        synonyms = Condition.objects.get(slug="clonus").synonyms
+    assert len(synonyms) > 1
+    page = unescape(client.get(f"/{language}/conditions/clonus/").content.decode())
+    assert separator.join(synonyms) in page
+    if separator != ", ":
+        assert ", ".join(synonyms) not in page
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "ar"])
+def test_a_page_past_its_review_date_says_the_review_is_overdue(client, language):
+    load()
+    overdue_message = "This page's medical review is overdue: it was due on"
+    Condition.objects.filter(slug="clonus").update(
+        next_review_due=datetime.date.today() + datetime.timedelta(days=30)
+    )
+    with translation.override(language):
+        expected = translation.gettext(
+            "This page's medical review is overdue: it was due on %(due)s. The content may not reflect the "
+            "latest guidance; please check with a doctor."
+        ).split("%(due)s")[0]
+    assert unescape(expected) not in unescape(client.get(f"/{language}/conditions/clonus/").content.decode())
+    Condition.objects.filter(slug="clonus").update(next_review_due=datetime.date(2025, 1, 31))
+    page = unescape(client.get(f"/{language}/conditions/clonus/").content.decode())
+    assert expected in page
+    if language != "en":
+        assert overdue_message not in page
