@@ -1,12 +1,13 @@
 import sys
 
-from django.db import InterfaceError, InternalError, OperationalError
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_safe
+
+from clinic_portal.db_backends import DATABASE_UNAVAILABLE
 
 
 @require_safe
@@ -39,13 +40,11 @@ def page_not_found(request, exception):
     return render(request, "404.html", status=404)
 
 
-# InternalError too: a read-only database after a failover, a session ended by a server-side timeout.
-DATABASE_OUTAGE = (OperationalError, InterfaceError, InternalError)
 RETRY_AFTER_OUTAGE_SECONDS = 30
 
 
 def server_error(request):
-    if isinstance(sys.exc_info()[1], DATABASE_OUTAGE):
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
         return database_unavailable(request)
     return render(request, "500.html", status=500)
 

@@ -1,9 +1,7 @@
 import logging
-from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -12,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from inquiries import delivery, tasks
+from inquiries import tasks
 from inquiries.erasures import ErasureLogError
 from inquiries.exports import export_lines
 from inquiries.forms import CoordinatorResponseForm, EmailCorrectionForm
@@ -306,8 +304,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send the selected failed emails again"), permissions=["change"])
     def send_again(self, request, queryset):
         failed = list(queryset.filter(status=EmailStatus.FAILED).exclude(to__endswith="@invalid"))
-        for email_id in delivery.reopen([email.pk for email in failed]):
-            transaction.on_commit(partial(tasks.schedule, email_id))
+        tasks.send_again([email.pk for email in failed])
         for email in failed:
             record(AuditAction.CHANGE, request=request, obj=email)
         skipped = len(queryset) - len(failed)

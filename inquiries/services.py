@@ -1,7 +1,5 @@
 """Domain actions on inquiries. Each runs in one transaction: it all happens, or nothing does."""
 
-from functools import partial
-
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -9,7 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from inquiries import delivery, tasks
+from inquiries import tasks
 from inquiries.erasures import log_erasure
 from inquiries.models import (
     ALLOWED_TRANSITIONS,
@@ -383,8 +381,7 @@ def inquiry_correct_email(*, inquiry, new_email, reason, by):
     undelivered = inquiry.emails.filter(
         kind__in=PATIENT_EMAIL_KINDS, to=old_email, status__in=[EmailStatus.PENDING, EmailStatus.FAILED]
     )
-    for email_id in delivery.reopen(list(undelivered.values_list("pk", flat=True)), to=new_email):
-        transaction.on_commit(partial(tasks.schedule, email_id))
+    tasks.send_again(list(undelivered.values_list("pk", flat=True)), to=new_email)
     if not old_address_refused:
         _queue_email(
             inquiry=inquiry,

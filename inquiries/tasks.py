@@ -1,5 +1,8 @@
 """Background tasks: delivering an email (``inquiries.delivery``), and queueing that delivery."""
 
+from functools import partial
+
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks.exceptions import TaskResultDoesNotExist
@@ -49,3 +52,12 @@ def requeue_due(*, now=None):
         schedule(email_id)
         requeued += 1
     return requeued
+
+
+def send_again(email_ids, *, to=None):
+    """Failed or waiting emails made due again (``delivery.reopen``), queued once the caller's
+    transaction commits. Returns their ids."""
+    reopened = delivery.reopen(email_ids, to=to)
+    for email_id in reopened:
+        transaction.on_commit(partial(schedule, email_id))
+    return reopened

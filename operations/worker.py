@@ -13,19 +13,18 @@ import socket
 import time
 from datetime import timedelta
 
-from django.db import DatabaseError, InterfaceError, InternalError, OperationalError, connections
+from django.db import DatabaseError, connections
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.utils import is_locked_database_exception
 
+from clinic_portal.db_backends import DATABASE_UNAVAILABLE
 from operations.models import STALE_HEARTBEATS, WorkerHeartbeat
 
 logger = logging.getLogger("operations.worker")
 
 HEARTBEAT_EVERY = timedelta(seconds=10)
 MAX_BACKOFF_SECONDS = 30
-# InternalError too: a read-only database after a failover, a session ended by a server-side timeout.
-DATABASE_DOWN = (OperationalError, InterfaceError, InternalError)
 
 
 class ResilientWorker(Worker):
@@ -38,6 +37,7 @@ class ResilientWorker(Worker):
         self.outage_started = None
 
     def run(self):
+        logger.info("Worker %s starting (pid %s)", self.worker_id, os.getpid())
         notify_systemd("READY=1")
         if self.startup_delay and self.interval:
             time.sleep(self.interval * 0.5)  # spread the workers of one restart
@@ -49,7 +49,7 @@ class ResilientWorker(Worker):
                 self.database_back()
                 backoff = 1
                 super().run()  # every ready task, then back here
-            except DATABASE_DOWN as error:
+            except DATABASE_UNAVAILABLE as error:
                 if is_locked_database_exception(error):  # SQLite under concurrent writes: not an outage
                     time.sleep(self.interval or 0.1)
                     continue

@@ -131,3 +131,16 @@ def console_errors(page):
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     return errors
+
+
+@pytest.fixture
+def database_proxy():
+    """A TCP proxy of the test's own in front of the PostgreSQL server: the test cuts it, not the server."""
+    from django.db import connection
+
+    from tests.support.outages import TcpProxy, require_postgresql
+
+    require_postgresql()
+    proxy = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).start()
+    yield proxy
+    proxy.stop()

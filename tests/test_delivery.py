@@ -1,6 +1,7 @@
 """Email delivery against a real SMTP server: fixed Message-IDs, refusals, deferrals, alerts, erasure."""
 
 import datetime
+import io
 import logging
 
 import pytest
@@ -28,6 +29,10 @@ def smtp(settings):
     settings.ADMINS = [(OPS, OPS)]
     yield server
     server.stop()
+
+
+def check_delivery():
+    call_command("check_delivery", stdout=io.StringIO())
 
 
 def patient_email():
@@ -100,7 +105,7 @@ def test_a_temporary_failure_is_retried_with_backoff_and_no_second_chain_starts(
 
     # The reaper run again and again while the email waits for its retry starts nothing.
     for _ in range(3):
-        call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        check_delivery()
     email.refresh_from_db()
     assert email.attempts == 1
 
@@ -155,7 +160,7 @@ def test_a_failed_notice_alerts_the_coordinators_and_admins_once(client, demo, s
     assert notice.status == EmailStatus.FAILED
     assert any("failed for good" in record.getMessage() for record in caplog.records)
 
-    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    check_delivery()
     [to_coordinators] = smtp.to("mina@clinicportal.example")
     assert "Notices to coordinators could not be delivered" in to_coordinators.subject
     [to_admins] = smtp.to(OPS)
@@ -164,7 +169,7 @@ def test_a_failed_notice_alerts_the_coordinators_and_admins_once(client, demo, s
     assert notice.failure_alerted_at is not None
 
     received = len(smtp.received)
-    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    check_delivery()
     assert len(smtp.received) == received  # told once
 
 
@@ -174,12 +179,12 @@ def test_lagging_emails_alert_the_admins_and_an_alert_that_cannot_go_out_fails_t
     OutgoingEmail.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=45))
     smtp.stop()  # the alert cannot go out either
     with pytest.raises(CommandError, match="Delivery alert not sent"):
-        call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        check_delivery()
     assert not OutgoingEmail.objects.filter(lag_alerted_at__isnull=False).exists()
 
     smtp.behaviour.defer_everything = ""
     smtp.start()
-    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    check_delivery()
     [alert] = smtp.to(OPS)
     assert "Email delivery needs attention" in alert.subject
     assert OutgoingEmail.objects.filter(lag_alerted_at__isnull=False).count() == 2
@@ -289,7 +294,7 @@ def test_an_email_reported_late_is_reported_again_when_it_fails(client, demo, sm
     OutgoingEmail.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=45))
     smtp.behaviour.defer_everything = ""
     smtp.behaviour.refuse_recipients[DESK] = "421 4.7.0 later"  # admins can be told, the desk cannot
-    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    check_delivery()
     assert "Email delivery needs attention" in smtp.to(OPS)[0].subject
 
     smtp.behaviour.refuse_recipients[PATIENT] = "550 5.1.1 no such user"
@@ -298,7 +303,7 @@ def test_an_email_reported_late_is_reported_again_when_it_fails(client, demo, sm
     requeue_due()
     email.refresh_from_db()
     assert email.status == EmailStatus.FAILED
-    call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    check_delivery()
     assert len(smtp.to(OPS)) == 2  # late, then failed: told both times
 
 
@@ -308,9 +313,9 @@ def test_when_the_admins_cannot_be_told_the_coordinators_are_not_told_again_and_
     smtp.behaviour.refuse_recipients[OPS] = "550 5.1.1 no such user"
     submit(client)
     with pytest.raises(CommandError, match="the admins' alert"):
-        call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        check_delivery()
     for _ in range(2):  # the coordinators were told: that failure is reported
-        call_command("check_delivery", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        check_delivery()
     assert len(smtp.to("mina@clinicportal.example")) == 1
 
 

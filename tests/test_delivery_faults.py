@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -15,26 +14,17 @@ from inquiries import tasks
 from inquiries.models import EmailStatus, OutgoingEmail
 from operations.models import WorkerHeartbeat
 from tests.support.outages import (
-    TcpProxy,
     database_url,
     manage_env,
-    require_postgresql,
     start_manage,
     wait_for,
 )
 from tests.support.smtp import SmtpServer
+from tests.test_delivery import check_delivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LEASE_SECONDS = 4
-
-
-@pytest.fixture
-def database_proxy():
-    require_postgresql()
-    proxy = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).start()
-    yield proxy
-    proxy.stop()
 
 
 @pytest.fixture
@@ -138,7 +128,7 @@ def test_a_worker_killed_after_the_smtp_server_accepted_never_leaves_the_email_s
     assert email.status == EmailStatus.PENDING
     assert email.lease_until > timezone.now()
     # While the lease lives, neither the reaper nor another worker touches it.
-    call_command("check_delivery", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    check_delivery()
     second = start_worker("second")
     time.sleep(1)
     assert len(smtp.to("desk@clinicportal.example")) == 1
@@ -147,7 +137,7 @@ def test_a_worker_killed_after_the_smtp_server_accepted_never_leaves_the_email_s
     wait_for(
         lambda: timezone.now() > email.lease_until, timeout=LEASE_SECONDS + 2, message="the lease to expire"
     )
-    call_command("check_delivery", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    check_delivery()
     wait_for(
         lambda: OutgoingEmail.objects.get(pk=email.pk).status == EmailStatus.SENT,
         timeout=30,
@@ -159,7 +149,7 @@ def test_a_worker_killed_after_the_smtp_server_accepted_never_leaves_the_email_s
     assert OutgoingEmail.objects.get(pk=email.pk).attempts == 2
 
     # And never again.
-    call_command("check_delivery", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    check_delivery()
     time.sleep(1)
     assert len(smtp.to("desk@clinicportal.example")) == 2
     assert second.poll() is None

@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from inquiries.models import OutgoingEmail
 from operations.models import WorkerHeartbeat
-from tests.support.outages import TcpProxy, require_postgresql
-from tests.test_outages import database_through
+from tests.support.outages import database_through
 from tests.test_request_path import own_redis  # noqa: F401 - the fixture
 
 TOKEN = "health-token-for-tests"
@@ -112,20 +111,13 @@ def test_redis_gone_fails_readiness(db, monitoring, own_redis):  # noqa: F811
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_database_gone_fails_readiness_and_names_what_cannot_be_known(monitoring):
-    require_postgresql()
-    from django.db import connection
-
-    proxy = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).start()
+def test_the_database_gone_fails_readiness_and_names_what_cannot_be_known(monitoring, database_proxy):
     beat()
-    try:
-        with database_through(proxy):
-            assert monitoring.get("/healthz/ready").status_code == 200
-            proxy.cut()
-            response = monitoring.get("/healthz/ready")
-            assert monitoring.get("/healthz").status_code == 503
-    finally:
-        proxy.stop()
+    with database_through(database_proxy):
+        assert monitoring.get("/healthz/ready").status_code == 200
+        database_proxy.cut()
+        response = monitoring.get("/healthz/ready")
+        assert monitoring.get("/healthz").status_code == 503
     assert response.status_code == 503
     assert failing(response) == ["database", "worker", "email"]
 

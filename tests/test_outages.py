@@ -1,7 +1,6 @@
 """Outages users can understand: the database gone or hung (PostgreSQL, through the test's own proxy or
 its own second connection), answered with a translated 503 that says nothing was saved."""
 
-import contextlib
 import re
 
 import psycopg
@@ -11,7 +10,7 @@ from django.test import Client
 
 from inquiries.models import Inquiry
 from tests.support.browser import browser_marks
-from tests.support.outages import TcpProxy, require_postgresql
+from tests.support.outages import database_through, require_postgresql
 from tests.support.patients import tr, valid_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,34 +19,10 @@ NOTHING_SAVED = "Nothing was saved: what you sent did not reach us."
 UNAVAILABLE = "The site is briefly unavailable"
 
 
-@contextlib.contextmanager
-def database_through(proxy):
-    """Every connection of this process (the live server's too) reaches the database through ``proxy``."""
-    settings_dict = connection.settings_dict
-    original_port = settings_dict["PORT"]
-    settings_dict["PORT"] = str(proxy.port)
-    connections.close_all()
-    try:
-        yield proxy
-    finally:
-        if not proxy.is_running:
-            proxy.restore()
-        settings_dict["PORT"] = original_port
-        connections.close_all()
-
-
-@pytest.fixture
-def proxy():
-    require_postgresql()
-    server = TcpProxy(int(connection.settings_dict["PORT"] or 5432)).start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.parametrize("language", ["en", "ko", "ar"])
-def test_pages_answer_a_translated_503_while_the_database_is_gone(demo, proxy, language):
+def test_pages_answer_a_translated_503_while_the_database_is_gone(demo, database_proxy, language):
     client = Client(raise_request_exception=False)
-    with database_through(proxy):
+    with database_through(database_proxy) as proxy:
         assert client.get(f"/{language}/conditions/clonus/").status_code == 200
         proxy.cut()
         response = client.get(f"/{language}/conditions/clonus/")
@@ -59,10 +34,10 @@ def test_pages_answer_a_translated_503_while_the_database_is_gone(demo, proxy, l
     assert NOTHING_SAVED not in page  # a page view saves nothing to begin with
 
 
-def test_a_request_sent_while_the_database_is_gone_is_not_saved_and_can_be_sent_again(demo, proxy):
+def test_a_request_sent_while_the_database_is_gone_is_not_saved_and_can_be_sent_again(demo, database_proxy):
     client = Client(raise_request_exception=False)
     data = valid_data(message="Clonus in both ankles, worse at night.")
-    with database_through(proxy):
+    with database_through(database_proxy) as proxy:
         client.get("/ru/inquiries/new/")
         proxy.cut()
         response = client.post("/ru/inquiries/new/", data)
@@ -82,13 +57,13 @@ def test_a_request_sent_while_the_database_is_gone_is_not_saved_and_can_be_sent_
     assert Inquiry.objects.count() == 1
 
 
-def test_a_returning_patient_with_a_session_also_gets_the_form_back(demo, proxy):
+def test_a_returning_patient_with_a_session_also_gets_the_form_back(demo, database_proxy):
     """Their session is read (by middleware) before the URL is resolved: the 503 still knows the form."""
     client = Client(raise_request_exception=False)
     assert client.post("/en/inquiries/new/", valid_data(email="first@example.com")).status_code == 302
     assert client.cookies.get("sessionid")
     data = valid_data(email="second@example.com", message="A second question.")
-    with database_through(proxy):
+    with database_through(database_proxy) as proxy:
         proxy.cut()
         response = client.post("/en/inquiries/new/", data)
     assert response.status_code == 503
@@ -98,7 +73,7 @@ def test_a_returning_patient_with_a_session_also_gets_the_form_back(demo, proxy)
     assert resend["message"] == "A second question."
 
 
-def test_a_request_waiting_on_a_locked_table_gets_a_503_after_the_lock_timeout(demo, proxy):
+def test_a_request_waiting_on_a_locked_table_gets_a_503_after_the_lock_timeout(demo):
     """A hung database (here: a lock another session holds) costs the patient the lock timeout."""
     require_postgresql()
     params = connection.get_connection_params()
@@ -143,18 +118,20 @@ def test_every_connection_is_bounded(db, setting):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("typed", ["valid", "with a mistake"])
 def test_in_chromium_the_503_page_sends_the_request_again_once_the_database_is_back(
-    page, demo_site, proxy, language
+    page, demo_site, database_proxy, language, typed
 ):
     for mark in browser_marks():
         if mark.name == "skip":
             pytest.skip(mark.kwargs["reason"])  # no Chromium here
     from tests.test_browser_forms import fill_request
 
-    with database_through(proxy):
+    with database_through(database_proxy) as proxy:
         page.goto(f"{demo_site.url}/{language}/inquiries/new/")
         form = page.locator("form.inquiry-form")
-        fill_request(form, email="outage@example.com", phone="+82 10 1234 5678", consent=True)
+        phone = "+82 10 1234 5678" if typed == "valid" else "12"
+        fill_request(form, email="outage@example.com", phone=phone, consent=True)
         proxy.cut()
         form.locator("[type=submit]").click()
         page.locator(".resend-form").wait_for()
@@ -162,5 +139,14 @@ def test_in_chromium_the_503_page_sends_the_request_again_once_the_database_is_b
 
         proxy.restore()
         page.locator(".resend-form [type=submit]").click()
+        if typed == "with a mistake":
+            # Sent again, the form comes back with the mistake marked and everything else kept.
+            page.locator("#form-errors").wait_for()
+            form = page.locator("form.inquiry-form")
+            assert form.locator("[name=message]").input_value() == (
+                "Ankle clonus since a spinal injury. What can be done?"
+            )
+            form.locator("[name=phone]").fill("+82 10 1234 5678")
+            form.locator("[type=submit]").click()
         page.wait_for_url(f"**/{language}/inquiries/thanks/**")
     assert Inquiry.objects.filter(email="outage@example.com").count() == 1

@@ -44,6 +44,7 @@ from tests.support.patients import (
     upload,
     valid_data,
 )
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -63,12 +64,6 @@ def png_claiming(width, height):
         + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
         + chunk(b"IEND", b"")
     )
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- images that would exhaust the server ---------------------------------------------------------

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from tests.support.ports import free_port
 
@@ -97,6 +97,22 @@ class TcpProxy:
 
     def stop(self):
         self.cut()
+
+
+@contextlib.contextmanager
+def database_through(proxy):
+    """Every connection of this process (the live server's too) reaches the database through ``proxy``."""
+    settings_dict = connection.settings_dict
+    original_port = settings_dict["PORT"]
+    settings_dict["PORT"] = str(proxy.port)
+    connections.close_all()
+    try:
+        yield proxy
+    finally:
+        if not proxy.is_running:
+            proxy.restore()
+        settings_dict["PORT"] = original_port
+        connections.close_all()
 
 
 def require_postgresql():

@@ -1,6 +1,7 @@
 import logging
 import os
 
+from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
@@ -40,9 +41,11 @@ class Command(db_worker.Command):
         **options,
     ):
         self.configure_logging(verbosity)
-        logging.getLogger("operations.worker").info("Worker %s starting (pid %s)", worker_id, os.getpid())
+        queue_names = queue_name.split(",")
+        if exclude_queues and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
         worker = ResilientWorker(
-            queue_names=queue_name.split(","),
+            queue_names=queue_names,
             interval=interval,
             batch=batch,
             backend_name=backend_name,
