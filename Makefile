@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 # The site runs with DEBUG off unless told otherwise; these development commands turn it on.
 export DEBUG ?= 1
 
-.PHONY: run test lint format messages translations ci vendor bench bench-inbox bench-uploads bench-delivery worker clean
+.PHONY: run test lint format messages translations ci vendor bench bench-inbox bench-uploads bench-delivery audit worker clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ bench-delivery: translations
 
 bench: translations
 	$(PY) bench/run.py
+
+# Lighthouse (mobile) on the main pages of a production-like server; needs npx and Chromium.
+audit: translations
+	$(PY) bench/lighthouse.py $(AUDIT_ARGS)
 
 ci:
 	bash .ci/run

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django_countries import countries
 
 
 @register(Tags.security, deploy=True)
@@ -70,3 +71,40 @@ def lease_outlasts_an_smtp_exchange(app_configs, **kwargs):
             id="clinic_portal.W004",
         )
     ]
+
+
+OPERATOR_SETTINGS = (
+    "OPERATOR_NAME",
+    "OPERATOR_ADDRESS",
+    "OPERATOR_REGISTRATION_NUMBER",
+    "OPERATOR_EMAIL",
+    "PRIVACY_CONTACT_EMAIL",
+    "DATA_STORAGE_COUNTRY",
+)
+
+
+@register(Tags.security)
+def operator_identity_when_debug_is_off(app_configs, **kwargs):
+    """The privacy notice and the about page name the operator (the controller of the patients' data)
+    and the contact for data requests; a public site must not go without them."""
+    problems = []
+    missing = [name for name in OPERATOR_SETTINGS if not getattr(settings, name)]
+    if missing and not settings.DEBUG:
+        problems.append(
+            Warning(
+                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: the privacy notice "
+                "and the about page would not say who runs the site, where the data is kept or whom to "
+                "write to about it.",
+                hint="Set them in the environment (see deploy/env.example).",
+                id="clinic_portal.W005",
+            )
+        )
+    if settings.DATA_STORAGE_COUNTRY and settings.DATA_STORAGE_COUNTRY not in countries:
+        problems.append(
+            Error(
+                f"DATA_STORAGE_COUNTRY ({settings.DATA_STORAGE_COUNTRY!r}) is not a country code.",
+                hint="Use the two-letter ISO 3166 code of the country of the servers, e.g. KR.",
+                id="clinic_portal.E002",
+            )
+        )
+    return problems

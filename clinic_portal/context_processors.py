@@ -49,3 +49,23 @@ def _links(request, path_in, query):
         "x_default_url": request.build_absolute_uri(neutral_path),
         "canonical_url": request.build_absolute_uri(path_in(current)),
     }
+
+
+# The web fonts (clinic_portal/static/vendor/fonts) that the text of a page in each language needs
+# first: the page preloads them, so that they are there for its first paint. fonts.css shows a font
+# only if it has arrived by then (font-display: optional), so a late font never moves the text; the
+# other subsets load when a character needs them. Korean, Japanese and Chinese use the reader's
+# system fonts, and Noto Sans for their Latin letters and digits.
+LATIN = ("noto-sans-latin-400-normal", "noto-sans-latin-700-normal")
+CYRILLIC = ("noto-sans-cyrillic-400-normal", "noto-sans-cyrillic-700-normal")
+PRELOADED_FONTS = {
+    "ar": ("noto-sans-arabic-arabic-400-normal", "noto-sans-arabic-arabic-700-normal"),
+    "ru": CYRILLIC,
+    "mn": CYRILLIC,
+    "vi": (*LATIN, "noto-sans-vietnamese-400-normal", "noto-sans-vietnamese-700-normal"),
+}
+
+
+def fonts(request):
+    names = PRELOADED_FONTS.get(get_language(), LATIN)
+    return {"preloaded_fonts": [f"vendor/fonts/{name}.woff2" for name in names]}

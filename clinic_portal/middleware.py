@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 from django.utils import translation
 
@@ -23,3 +24,21 @@ class RequestBodyLimitMiddleware:
         with translation.override(language):
             # The web server closes the connection: the unread body must not become the next request.
             return render(request, "request_too_large.html", status=413)
+
+
+COMPRESSED_TYPES = ("text/html", "text/plain", "application/json", "application/xml", "application/ld+json")
+
+
+class PageGZipMiddleware(GZipMiddleware):
+    """Compress pages (HTML, JSON, plain text) for a browser that accepts gzip; files go out as stored.
+
+    Medical records, exports and images are streamed, and mostly compressed already; WhiteNoise, above
+    this middleware, serves the static files precompressed. Django pads every compressed body with a
+    random number of bytes, which defeats BREACH-style guessing of the page's secrets (CSRF tokens are
+    masked anew on every response besides).
+    """
+
+    def process_response(self, request, response):
+        if response.streaming or not response.get("Content-Type", "").startswith(COMPRESSED_TYPES):
+            return response
+        return super().process_response(request, response)

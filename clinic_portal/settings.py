@@ -4,7 +4,7 @@ DEBUG is off unless the environment turns it on (`make run` does). Production se
 SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and SITE_URL. Every variable is listed in the README.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import django.conf.locale
@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise (which answers for the static files itself): compresses the pages.
+    "clinic_portal.middleware.PageGZipMiddleware",
     # Before anything that reads the body (sessions, CSRF): an oversized upload is refused unread.
     "clinic_portal.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -94,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic_portal.context_processors.languages",
+                "clinic_portal.context_processors.fonts",
             ],
         },
     },
@@ -332,12 +335,44 @@ AUTH_PASSWORD_VALIDATORS = [
 
 SITE_NAME = "Clinic Portal"
 
+# --- The operator: who runs the site and answers for its data (the privacy notice, the about page) --
+# Development shows SAMPLE VALUES (the pages say so); with DEBUG off they are empty until set, and a
+# system check (clinic_portal.W005) warns while the operator or the privacy contact is missing.
+SAMPLE_OPERATOR = {
+    "OPERATOR_NAME": "Clinic Portal Sample Operator Co., Ltd.",
+    "OPERATOR_ADDRESS": "1 Sample-ro, Jung-gu, Seoul 04500, Republic of Korea",
+    "OPERATOR_REGISTRATION_NUMBER": "000-00-00000",
+    "OPERATOR_EMAIL": "hello@clinicportal.example",
+    "PRIVACY_CONTACT_EMAIL": "privacy@clinicportal.example",
+    "DATA_STORAGE_COUNTRY": "KR",
+}
+OPERATOR_NAME = env.str("OPERATOR_NAME", default=SAMPLE_OPERATOR["OPERATOR_NAME"] if DEBUG else "")
+OPERATOR_ADDRESS = env.str("OPERATOR_ADDRESS", default=SAMPLE_OPERATOR["OPERATOR_ADDRESS"] if DEBUG else "")
+OPERATOR_REGISTRATION_NUMBER = env.str(
+    "OPERATOR_REGISTRATION_NUMBER", default=SAMPLE_OPERATOR["OPERATOR_REGISTRATION_NUMBER"] if DEBUG else ""
+)
+OPERATOR_EMAIL = env.str("OPERATOR_EMAIL", default=SAMPLE_OPERATOR["OPERATOR_EMAIL"] if DEBUG else "")
+# Where patients write to see, correct or erase their data.
+PRIVACY_CONTACT_EMAIL = env.str(
+    "PRIVACY_CONTACT_EMAIL", default=SAMPLE_OPERATOR["PRIVACY_CONTACT_EMAIL"] if DEBUG else ""
+)
+# Optional: the data protection officer (name, and how to reach them), shown when set.
+DATA_PROTECTION_OFFICER = env.str("DATA_PROTECTION_OFFICER", default="")
+# The country (ISO 3166 code) of the servers that hold the data, named in the privacy notice.
+DATA_STORAGE_COUNTRY = env.str(
+    "DATA_STORAGE_COUNTRY", default=SAMPLE_OPERATOR["DATA_STORAGE_COUNTRY"] if DEBUG else ""
+).upper()
+# The date of the privacy notice (YYYY-MM-DD): move it on when the notice or a retention period changes.
+PRIVACY_NOTICE_DATE = date.fromisoformat(env.str("PRIVACY_NOTICE_DATE", default="2026-11-27"))
+
 # /healthz/ready: the bearer token monitoring sends (without one, only this machine may ask), and how
 # old the worker's last heartbeat may be.
 HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 WORKER_HEARTBEAT_MAX_AGE_SECONDS = env.int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", default=120)
 
-# Templates that other apps contribute to the condition page, in order (each gets `condition`).
+# Templates that other apps contribute to the condition page, in order (each gets `condition`). Each is
+# included twice: with panel_part="contents" for its line in the page's contents (or none), and without
+# for the panel itself.
 CONDITION_PAGE_PANELS = ["clinics/panels/matching_clinics.html", "inquiries/panels/request_form.html"]
 CLINIC_PAGE_PANELS = ["inquiries/panels/request_form.html"]
 

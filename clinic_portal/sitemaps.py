@@ -11,7 +11,7 @@ class PageSitemap(Sitemap):
     changefreq = "monthly"
 
     def items(self):
-        return ["home", "conditions:list", "clinics:list", "inquiries:create", "privacy", "ranking"]
+        return ["home", "conditions:list", "clinics:list", "inquiries:create", "privacy", "about", "ranking"]
 
     def location(self, name):
         return reverse(name)

@@ -37,6 +37,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("privacy/", views.privacy, name="privacy"),
+    path("about/", views.about, name="about"),
     path("conditions/", include("conditions.urls")),
     path("clinics/", include("clinics.urls")),
     path("about/ranking/", clinic_views.ranking, name="ranking"),

@@ -1,11 +1,13 @@
 import sys
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_safe
+from django_countries.fields import Country
 
 from clinic_portal.db_backends import DATABASE_UNAVAILABLE
 
@@ -17,7 +19,43 @@ def home(request):
 
 @require_safe
 def privacy(request):
-    return render(request, "clinic_portal/privacy.html")
+    return render(
+        request,
+        "clinic_portal/privacy.html",
+        {
+            "operator": _operator(),
+            "notice_date": settings.PRIVACY_NOTICE_DATE,
+            "storage_country": Country(settings.DATA_STORAGE_COUNTRY).name,
+            "retention_days": settings.INQUIRY_RETENTION_DAYS,
+            "abandoned_days": settings.INQUIRY_ABANDONED_DAYS,
+            "held_upload_hours": settings.HELD_UPLOAD_HOURS,
+            "backup_days": settings.BACKUP_KEEP,  # one backup a day
+            "audit_days": settings.AUDIT_RETENTION_DAYS,
+        },
+    )
+
+
+@require_safe
+def about(request):
+    return render(request, "clinic_portal/about.html", {"operator": _operator()})
+
+
+def _operator():
+    """Who runs the site and answers for its data, from settings; ``is_sample`` while development's
+    sample values stand in for it."""
+    return {
+        "name": settings.OPERATOR_NAME,
+        "address": settings.OPERATOR_ADDRESS,
+        "registration_number": settings.OPERATOR_REGISTRATION_NUMBER,
+        "email": settings.OPERATOR_EMAIL,
+        "privacy_email": settings.PRIVACY_CONTACT_EMAIL or settings.OPERATOR_EMAIL,
+        "data_protection_officer": settings.DATA_PROTECTION_OFFICER,
+        "is_sample": any(
+            getattr(settings, name) == value
+            for name, value in settings.SAMPLE_OPERATOR.items()
+            if name != "DATA_STORAGE_COUNTRY"  # a real country, not a sample
+        ),
+    }
 
 
 @require_safe

@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from clinics.models import AccreditationKind, City, Service
@@ -44,7 +45,31 @@ class ClinicFilterForm(forms.Form):
     )
 
     def filter(self, clinics):
-        """Apply the valid filters; they combine (AND)."""
+        """Apply the valid filters and the search; they combine (AND). Best match first."""
+        clinics = self.narrow(clinics)
+        query = self.cleaned_data.get("q")
+        return clinics.search(query).ranked_by_search(query) if query else clinics.order_by_name()
+
+    def near_misses(self, clinics):
+        """For a search that found nothing: the clinics closest to it within the other filters, and a
+        corrected query (its link keeps the other filters). None without a valid search."""
+        if not self.is_valid() or not self.cleaned_data.get("q"):
+            return None
+        other_params = self.data.copy()
+        for name in ("q", "page"):
+            other_params.pop(name, None)
+        return self.narrow(clinics).near_misses(
+            self.cleaned_data["q"], other_params=urlencode(other_params, doseq=True)
+        )
+
+    def applied_count(self):
+        """How many filters (the search included) narrow the list: shown on the closed "Filters" control."""
+        if not self.is_valid():
+            return 0
+        return sum(1 for value in self.cleaned_data.values() if value)
+
+    def narrow(self, clinics):
+        """Apply the valid filters other than the search."""
         data = self.cleaned_data
         if data.get("city"):
             clinics = clinics.in_city(data["city"])
@@ -58,10 +83,6 @@ class ClinicFilterForm(forms.Form):
             clinics = clinics.accredited(data["accreditation"])
         if data.get("services"):
             clinics = clinics.with_services(data["services"])
-        if data.get("q"):
-            clinics = clinics.search(data["q"]).ranked_by_search(data["q"])
-        else:
-            clinics = clinics.order_by_name()
         return clinics
 
 
@@ -72,6 +93,11 @@ class MatchingClinicFilterForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language spoken"), choices=ANY + list(settings.LANGUAGES), required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        # The request form on the same page has a "language" field too: ids must stay unique.
+        kwargs.setdefault("auto_id", "id_clinics_%s")
+        super().__init__(*args, **kwargs)
 
     def filter(self, clinics):
         if self.cleaned_data.get("city"):

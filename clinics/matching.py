@@ -1,11 +1,16 @@
-"""Plain-words reasons why a clinic matches a condition, for the clinic cards on a condition page."""
+"""Why a clinic matches a condition, in plain words, for the clinic cards on a condition page."""
 
-from django.utils.translation import get_language, get_language_info, gettext, pgettext
+from dataclasses import dataclass, field
+
+from django.utils.translation import get_language, get_language_info, gettext, ngettext, pgettext
 
 from clinics.forms import MatchingClinicFilterForm
 from clinics.models import Clinic
+from conditions.models import TREATMENT_CATEGORY_ORDER
 
 MATCHING_CLINICS_SHOWN = 10
+# A card names this many of the clinic's treatments for the condition, then says "and N more".
+TREATMENTS_NAMED = 3
 
 
 def human_join(items):
@@ -16,20 +21,96 @@ def human_join(items):
     return gettext("%(items)s and %(last)s") % {"items": separator.join(items[:-1]), "last": items[-1]}
 
 
-def match_reasons(clinic, language):
-    """Reasons for a clinic annotated by ``ClinicQuerySet.for_condition``, most important first."""
-    reasons = []
-    treatments = [link.treatment.name for link in clinic.matched_treatments]
-    if treatments:
-        reasons.append(gettext("Offers %(treatments)s") % {"treatments": human_join(treatments)})
-    reasons.extend(specialty.name for specialty in clinic.matched_specialties)
-    roles = clinic.roles_speaking(language)
-    if roles:
-        reasons.append(
-            gettext("%(language)s: %(roles)s")
-            % {"language": get_language_info(language)["name_translated"], "roles": human_join(roles)}
-        )
-    return reasons
+@dataclass
+class ClinicMatch:
+    """What a clinic card on a condition page says about one matching clinic."""
+
+    clinic: Clinic
+    treatments: list = field(default_factory=list)  # the most relevant, at most TREATMENTS_NAMED
+    more_treatments: int = 0
+    specialties: list = field(default_factory=list)
+    reader_language: str = ""
+    roles: list = field(default_factory=list)  # who speaks the reader's language
+    accreditations: list = field(default_factory=list)
+    price_min_krw: int | None = None
+    price_max_krw: int | None = None
+    stay_min_days: int | None = None
+    stay_max_days: int | None = None
+
+    @property
+    def treatments_text(self):
+        if not self.more_treatments:
+            return human_join(self.treatments)
+        return ngettext(
+            "%(treatments)s and %(count)s more", "%(treatments)s and %(count)s more", self.more_treatments
+        ) % {
+            "treatments": pgettext("list separator", ", ").join(self.treatments),
+            "count": self.more_treatments,
+        }
+
+    @property
+    def roles_text(self):
+        return human_join(self.roles)
+
+    @property
+    def has_price(self):
+        return self.price_min_krw is not None
+
+    @property
+    def stay_text(self):
+        if self.stay_min_days is None:
+            return ""
+        if self.stay_min_days == self.stay_max_days:
+            return ngettext("%(count)s day", "%(count)s days", self.stay_max_days) % {
+                "count": self.stay_max_days
+            }
+        return ngettext(
+            "%(shortest)s–%(longest)s day", "%(shortest)s–%(longest)s days", self.stay_max_days
+        ) % {"shortest": self.stay_min_days, "longest": self.stay_max_days}
+
+
+def clinic_match(clinic, condition, language):
+    """The match of a clinic annotated by ``ClinicQuerySet.for_condition``.
+
+    Treatments are named most relevant first: procedures, then medicines, then therapies (the
+    condition page's order of categories), and within a category in the condition page's order.
+    """
+    positions = {link.treatment_id: link.position for link in condition.condition_treatments.all()}
+    links = sorted(
+        clinic.matched_treatments,
+        key=lambda link: (
+            _relevance(link.treatment.category),
+            positions.get(link.treatment_id, 0),
+            link.treatment.name,
+        ),
+    )
+    prices = [link.price_min_krw for link in links if link.price_min_krw is not None]
+    price_tops = [
+        link.price_max_krw or link.price_min_krw for link in links if link.price_min_krw is not None
+    ]
+    stays = [link.typical_stay_days for link in links if link.typical_stay_days]
+    return ClinicMatch(
+        clinic=clinic,
+        treatments=[link.treatment.name for link in links[:TREATMENTS_NAMED]],
+        more_treatments=max(len(links) - TREATMENTS_NAMED, 0),
+        specialties=[specialty.name for specialty in clinic.matched_specialties],
+        reader_language=get_language_info(language)["name_translated"],
+        roles=clinic.roles_speaking(language),
+        accreditations=[accreditation.get_kind_display() for accreditation in clinic.current_accreditations],
+        price_min_krw=min(prices) if prices else None,
+        price_max_krw=max(price_tops) if price_tops else None,
+        stay_min_days=min(stays) if stays else None,
+        stay_max_days=max(stays) if stays else None,
+    )
+
+
+# Clinical procedures say most about a clinic's offer for a condition; lifestyle advice never counts.
+_RELEVANCE = ["procedure", "medication", "physical_therapy", "occupational_therapy"]
+
+
+def _relevance(category):
+    order = _RELEVANCE + [c for c in TREATMENT_CATEGORY_ORDER if c not in _RELEVANCE]
+    return order.index(category) if category in order else len(order)
 
 
 def matching_clinics(request, condition):

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 from phonenumber_field.modelfields import PhoneNumberField
 
-from conditions.models import Specialty, Treatment
-from conditions.search import SearchTextQuerySet, normalize, search_terms
+from conditions.models import Condition, Specialty, Treatment, written_words
+from conditions.search import SearchTextQuerySet, display_words, normalize, search_terms
 
 
 def public_media_storage():
@@ -110,6 +110,24 @@ class ClinicQuerySet(SearchTextQuerySet):
             "-search_rank", *self._name_ordering()
         )
 
+    # Near misses are looked for by similarity of the names: the whole search text of many clinics
+    # (every condition they treat, in eight languages) is too long to compare quickly.
+    search_similarity_field = "search_names"
+
+    def search_vocabulary(self):
+        """Names patients misspell: conditions, treatments (with their other names) and specialties,
+        in every language (three queries)."""
+        return {
+            **written_words(Condition.objects.published(), "name", "other_names"),
+            **written_words(Treatment.objects.all(), "name", "synonyms"),
+            **written_words(Specialty.objects.all(), "name"),
+        }
+
+    def search_written_words(self, clinics):
+        return display_words(
+            getattr(clinic, field) for clinic in clinics for field in _localized_fieldnames("name")
+        )
+
     def order_by_name(self):
         return self.order_by(*self._name_ordering())
 
@@ -128,8 +146,9 @@ class ClinicQuerySet(SearchTextQuerySet):
     def for_condition(self, condition, language=None, today=None):
         """``treating(condition)``, each clinic annotated with what matched, best match first.
 
-        Ranked by matched treatments, matched specialties, whether the clinic supports the
-        reader's language, current accreditations, then name.
+        The order is the published ranking (the "How we rank clinics" page): clinics supporting the
+        reader's language first, then by the condition's clinical treatments offered, its specialties
+        practised, current accreditations, then name.
         """
         language = language or get_language()
         treatment_ids, specialty_ids = _condition_links(condition)
@@ -138,26 +157,20 @@ class ClinicQuerySet(SearchTextQuerySet):
         return (
             self._having_any(matched_treatments, matched_specialties)
             .annotate(
-                matched_treatment_count=_count(matched_treatments),
-                matched_specialty_count=_count(matched_specialties),
                 speaks_reader_language=Exists(
                     ClinicLanguage.objects.filter(clinic=OuterRef("pk"), language=language)
                 ),
+                matched_treatment_count=_count(matched_treatments),
+                matched_specialty_count=_count(matched_specialties),
                 current_accreditation_count=_count(current_accreditations),
             )
-            .order_by(
-                "-matched_treatment_count",
-                "-matched_specialty_count",
-                "-speaks_reader_language",
-                "-current_accreditation_count",
-                *self._name_ordering(),
-            )
+            .order_by(*RANKING_ORDER, *self._name_ordering())
             .prefetch_related(
                 Prefetch(
                     "clinic_treatments",
-                    queryset=ClinicTreatment.objects.filter(treatment_id__in=treatment_ids)
-                    .select_related("treatment")
-                    .order_by("treatment__name_en"),
+                    queryset=ClinicTreatment.objects.filter(treatment_id__in=treatment_ids).select_related(
+                        "treatment"
+                    ),
                     to_attr="matched_treatments",
                 ),
                 Prefetch(
@@ -181,9 +194,33 @@ class ClinicQuerySet(SearchTextQuerySet):
         )
 
 
+# The published ranking rules, in order (see the ranking page); ties are broken by name.
+RANKING_ORDER = (
+    "-speaks_reader_language",
+    "-matched_treatment_count",
+    "-matched_specialty_count",
+    "-current_accreditation_count",
+)
+
+
 def _condition_links(condition):
-    """The condition's treatment and specialty ids (from its prefetched relations when present)."""
-    treatment_ids = [link.treatment_id for link in condition.condition_treatments.all()]
+    """Ids of the condition's clinical treatments and of its specialties: what a clinic can match on.
+
+    Self-care advice (home exercises, lifestyle measures) is content for the patient, never a ground
+    for listing a clinic. Uses the condition's prefetched relations when the page fetched them.
+    """
+    if "condition_treatments" in getattr(condition, "_prefetched_objects_cache", {}):
+        treatment_ids = [
+            link.treatment_id
+            for link in condition.condition_treatments.all()
+            if link.treatment.is_clinical_service
+        ]
+    else:
+        treatment_ids = list(
+            condition.condition_treatments.filter(treatment__is_clinical_service=True).values_list(
+                "treatment_id", flat=True
+            )
+        )
     specialty_ids = [specialty.pk for specialty in condition.specialties.all()]
     return treatment_ids, specialty_ids
 
@@ -388,20 +425,40 @@ class Doctor(models.Model):
         return self.name
 
 
-def clinic_search_texts(clinic):
+def _localized_fieldnames(*fields):
+    return [build_localized_fieldname(field, code) for field in fields for code, _name in settings.LANGUAGES]
+
+
+def clinic_search_texts(clinic, conditions=None):
     """(search text, names) normalized for ``ClinicQuerySet.search`` and its ranking.
 
-    The search text holds the names, city, district and treatments in every language.
+    The search text holds, in every language, the names, city and district; the treatments offered
+    with their other names (brands, everyday words); the specialties; and the names and other names
+    of the published conditions the clinic treats (the rule of ``ClinicQuerySet.treating``), so that
+    a patient finds a clinic by the word they know. ``conditions``: those conditions when the caller
+    already has them (a bulk rebuild); otherwise they are looked up (one query).
     """
     names = [clinic.legal_name_ko, clinic.slug.replace("-", " ")]
     parts = [clinic.address_ko, clinic.address_en]
     treatments = list(clinic.treatments.all())
     specialties = list(clinic.specialties.all())
+    if conditions is None:
+        conditions = Condition.objects.published().treated_by(
+            treatment_ids=[treatment.pk for treatment in treatments],
+            specialty_ids=[specialty.pk for specialty in specialties],
+        )
+    conditions = list(conditions)
     for code, _name in settings.LANGUAGES:
         names.append(getattr(clinic, build_localized_fieldname("name", code)) or "")
         parts.append(getattr(clinic, build_localized_fieldname("district", code)) or "")
-        for related in (*treatments, *specialties):
-            parts.append(getattr(related, build_localized_fieldname("name", code)) or "")
+        for treatment in treatments:
+            parts.append(getattr(treatment, build_localized_fieldname("name", code)) or "")
+            parts.append(getattr(treatment, build_localized_fieldname("synonyms", code)) or "")
+        for specialty in specialties:
+            parts.append(getattr(specialty, build_localized_fieldname("name", code)) or "")
+        for condition in conditions:
+            parts.append(getattr(condition, build_localized_fieldname("name", code)) or "")
+            parts.append(getattr(condition, build_localized_fieldname("other_names", code)) or "")
         with translation.override(code):
             parts.append(str(City(clinic.city).label))
     search_names = normalize(" \n".join(dict.fromkeys(name for name in names if name)))

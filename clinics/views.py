@@ -16,15 +16,23 @@ CLINICS_PER_PAGE = 20
 @require_safe
 def clinic_list(request):
     form = ClinicFilterForm(request.GET or None)
-    clinics = Clinic.objects.published().with_card_details().prefetch_related("specialties")
-    clinics = form.filter(clinics) if form.is_valid() else clinics.order_by_name()
+    published = Clinic.objects.published().with_card_details().prefetch_related("specialties")
+    clinics = form.filter(published) if form.is_valid() else published.order_by_name()
     page = Paginator(clinics, CLINICS_PER_PAGE).get_page(request.GET.get("page"))
+    # A search that found nothing offers the closest clinics and a corrected query instead.
+    near_misses = form.near_misses(published) if not page.paginator.count else None
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "clinics/clinic_list.html",
-        {"form": form, "page": page, "clinics": page.object_list, "filter_query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "clinics": page.object_list,
+            "filter_query": query.urlencode(),
+            "near_misses": near_misses,
+        },
     )
 
 

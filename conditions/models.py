@@ -11,7 +11,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 
-from conditions.search import SearchTextQuerySet, normalize
+from conditions.search import SearchTextQuerySet, display_words, normalize
 
 
 class Specialty(models.Model):
@@ -46,11 +46,42 @@ class TreatmentCategory(models.TextChoices):
 TREATMENT_CATEGORY_ORDER = [choice.value for choice in TreatmentCategory]
 
 
+def _localized_fieldnames(*fields):
+    return [build_localized_fieldname(field, code) for field in fields for code, _name in settings.LANGUAGES]
+
+
+def written_words(queryset, *fields):
+    """{normalized word: how it is written} for these fields in every language (one query)."""
+    rows = queryset.values_list(*_localized_fieldnames(*fields))
+    return display_words(text for row in rows for text in row)
+
+
+class TreatmentQuerySet(models.QuerySet):
+    def clinical(self):
+        """Treatments a clinic can be matched on (not self-care advice)."""
+        return self.filter(is_clinical_service=True)
+
+
 class Treatment(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(_("name"), max_length=160)
     category = models.CharField(_("category"), max_length=32, choices=TreatmentCategory.choices)
     description = models.TextField(_("short description"), blank=True)
+    synonyms = models.TextField(
+        _("other names"),
+        blank=True,
+        help_text=_("One per line: brand names, everyday words and spellings patients search for."),
+    )
+    is_clinical_service = models.BooleanField(
+        _("clinical service"),
+        default=True,
+        help_text=_(
+            "A procedure, medicine or therapy a clinic provides. Clear it for self-care advice (home "
+            "exercises, lifestyle measures): clinics are never matched to a condition on those."
+        ),
+    )
+
+    objects = TreatmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["name_en"]
@@ -59,6 +90,10 @@ class Treatment(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def synonym_list(self):
+        return [line.strip() for line in self.synonyms.splitlines() if line.strip()]
 
 
 class ConditionStatus(models.TextChoices):
@@ -76,10 +111,16 @@ class ConditionQuerySet(SearchTextQuerySet):
     def published(self):
         return self.filter(status=ConditionStatus.PUBLISHED)
 
+    def search_vocabulary(self):
+        """The words of these conditions' names and other names (for "Did you mean …?")."""
+        return written_words(self, "name", "other_names")
+
     def treated_by(self, *, treatment_ids, specialty_ids):
-        """Conditions with one of these treatments or relevant specialties (a clinic's offer)."""
+        """Conditions with one of these clinical treatments or relevant specialties (a clinic's offer)."""
         linked = Q(
-            pk__in=ConditionTreatment.objects.filter(treatment_id__in=treatment_ids).values("condition")
+            pk__in=ConditionTreatment.objects.filter(
+                treatment_id__in=treatment_ids, treatment__is_clinical_service=True
+            ).values("condition")
         )
         linked |= Q(
             pk__in=Condition.specialties.through.objects.filter(specialty_id__in=specialty_ids).values(
@@ -270,6 +311,13 @@ class ConditionTreatment(models.Model):
 class Reference(models.Model):
     condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="references")
     citation = models.CharField(_("citation"), max_length=400)
+    language = models.CharField(
+        _("language of the citation"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_("Citations are shown as published, not translated; pages mark their language."),
+    )
     url = models.URLField(_("link"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 

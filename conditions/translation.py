@@ -11,7 +11,7 @@ class SpecialtyTranslationOptions(TranslationOptions):
 
 @register(Treatment)
 class TreatmentTranslationOptions(TranslationOptions):
-    fields = ("name", "description")
+    fields = ("name", "description", "synonyms")
     required_languages = ("en",)
 
 
@@ -28,6 +28,8 @@ class ConditionTranslationOptions(TranslationOptions):
         "mechanism",
         "care_intro",
         "korea_intro",
+        "reviewer_name",
+        "reviewer_credentials",
     )
     required_languages = {"en": ("name", "summary", "overview")}
 

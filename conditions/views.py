@@ -11,15 +11,15 @@ from conditions.structured_data import condition_page_jsonld
 @require_safe
 def condition_list(request):
     form = ConditionSearchForm(request.GET or None)
-    conditions = Condition.objects.published()
-    query = ""
-    if form.is_valid():
-        query = form.cleaned_data["q"]
-        conditions = conditions.search(query)
+    published = Condition.objects.published()
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    conditions = list(published.search(query))
+    # Never a bare "no results": the closest conditions and a corrected query instead.
+    near_misses = published.near_misses(query) if query and not conditions else None
     return render(
         request,
         "conditions/condition_list.html",
-        {"form": form, "conditions": list(conditions), "query": query},
+        {"form": form, "conditions": conditions, "query": query, "near_misses": near_misses},
     )
 
 

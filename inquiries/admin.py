@@ -266,7 +266,14 @@ class InquiryAdmin(admin.ModelAdmin):
             record(AuditAction.ERASE, request=request, obj=inquiry)
             count += 1
         self.message_user(
-            request, _("Personal data erased from %(count)d inquiries.") % {"count": count}, messages.SUCCESS
+            request,
+            ngettext(
+                "Personal data erased from %(count)d inquiry.",
+                "Personal data erased from %(count)d inquiries.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
         )
 
 

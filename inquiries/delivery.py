@@ -29,7 +29,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import F, Min
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from inquiries.models import (
     COORDINATOR_EMAIL_KINDS,
@@ -369,7 +369,8 @@ def _send_alert(addresses, subject, body):
 def _listed(emails, line):
     lines = [line(email) for email in emails[:ALERT_LINES]]
     if len(emails) > ALERT_LINES:
-        lines.append(gettext("… and %(count)d more.") % {"count": len(emails) - ALERT_LINES})
+        more = len(emails) - ALERT_LINES
+        lines.append(ngettext("… and %(count)d more.", "… and %(count)d more.", more) % {"count": more})
     return lines
 
 
@@ -397,13 +398,21 @@ def _delivery_alert(report):
     with translation.override(settings.LANGUAGE_CODE):
         subject = gettext("Email delivery needs attention")
         lines = [
-            gettext("Failed: %(failed)d. Waiting longer than %(minutes)d minutes: %(lagging)d.")
+            ngettext(
+                "Failed: %(failed)d. Waiting longer than %(minutes)d minute: %(lagging)d.",
+                "Failed: %(failed)d. Waiting longer than %(minutes)d minutes: %(lagging)d.",
+                settings.EMAIL_LAG_ALERT_MINUTES,
+            )
             % {
                 "failed": len(report.failed),
                 "lagging": len(report.lagging),
                 "minutes": settings.EMAIL_LAG_ALERT_MINUTES,
             },
-            gettext("Pending now: %(pending)d; the oldest was written %(age)s minutes ago.")
+            ngettext(
+                "Pending now: %(pending)d; the oldest was written %(age)s minute ago.",
+                "Pending now: %(pending)d; the oldest was written %(age)s minutes ago.",
+                report.oldest_pending_minutes or 0,
+            )
             % {"pending": report.pending, "age": report.oldest_pending_minutes or 0},
             "",
             *_listed(

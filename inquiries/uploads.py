@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_ATTACHMENTS = 5
@@ -101,7 +102,11 @@ def clean_upload(upload):
 
 def _too_many_pixels(name):
     return ValidationError(
-        _("“%(name)s” is too large an image: at most %(megapixels)d megapixels are accepted."),
+        ngettext_lazy(
+            "“%(name)s” is too large an image: at most %(megapixels)d megapixel is accepted.",
+            "“%(name)s” is too large an image: at most %(megapixels)d megapixels are accepted.",
+            "megapixels",
+        ),
         code="too_many_pixels",
         params={"name": name, "megapixels": MAX_IMAGE_PIXELS // 1_000_000},
     )

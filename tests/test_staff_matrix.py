@@ -199,6 +199,22 @@ CASES = [
     *model_pages("staff/auditentry", "audit", view=ADMIN_ONLY, add=NOTHING, delete=NOTHING),
     # content
     *model_pages("conditions/condition", "condition", view=CONDITION_VIEWERS, add=CONTENT, delete=CONTENT),
+    # a condition's list entries, one section per page: only for those who edit content
+    (
+        "entries of a condition's section",
+        lambda o: f"/admin/conditions/condition/{o['condition']}/items/symptom/",
+        CONTENT,
+    ),
+    (
+        "entries of an unknown section",
+        lambda o: f"/admin/conditions/condition/{o['condition']}/items/no_such_section/",
+        NOTHING,
+    ),
+    (
+        "entries of a missing condition",
+        lambda o: "/admin/conditions/condition/999999/items/symptom/",
+        NOTHING,
+    ),
     *model_pages(
         "conditions/treatment", "treatment", view=CONTENT_AND_CLINIC_MANAGER, add=CONTENT, delete=CONTENT
     ),

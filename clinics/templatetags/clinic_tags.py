@@ -1,7 +1,7 @@
 from django import template
 from django.utils.translation import get_language
 
-from clinics.matching import match_reasons, matching_clinics
+from clinics.matching import clinic_match, matching_clinics
 
 register = template.Library()
 
@@ -16,5 +16,5 @@ def matching_clinics_panel(context, condition):
         "request": request,
         "condition": condition,
         "form": form,
-        "matches": [(clinic, match_reasons(clinic, language)) for clinic in clinics],
+        "matches": [clinic_match(clinic, condition, language) for clinic in clinics],
     }

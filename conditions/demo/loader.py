@@ -50,8 +50,9 @@ def english_strings():
     strings = {}
     for kind, rows in (("specialty", catalogue["specialties"]), ("treatment", catalogue["treatments"])):
         for row in rows:
-            for field in ("name", "description"):
-                strings[f"{kind}.{row['slug']}.{field}"] = row[field]
+            for field in ("name", "description", "synonyms"):
+                if row.get(field):
+                    strings[f"{kind}.{row['slug']}.{field}"] = row[field]
     for condition in _read("conditions.json"):
         prefix = f"condition.{condition['slug']}"
         for field, value in condition["text"].items():
@@ -93,10 +94,10 @@ def load():
 
     treatments = {}
     for row in catalogue["treatments"]:
-        defaults = {"category": row["category"]}
-        for field in ("name", "description"):
+        defaults = {"category": row["category"], "is_clinical_service": row["clinical_service"]}
+        for field in ("name", "description", "synonyms"):
             defaults.update(
-                localized_values(f"treatment.{row['slug']}.{field}", row[field], field, translated)
+                localized_values(f"treatment.{row['slug']}.{field}", row.get(field, ""), field, translated)
             )
         treatments[row["slug"]], _created = Treatment.objects.update_or_create(
             slug=row["slug"], defaults=defaults
@@ -113,8 +114,6 @@ def _load_condition(data, specialties, treatments, translated):
     defaults = {
         "status": data["status"],
         "schema_type": data["schema_type"],
-        "reviewer_name": data["reviewer_name"],
-        "reviewer_credentials": data["reviewer_credentials"],
         "last_reviewed": datetime.date.fromisoformat(data["last_reviewed"]),
         "next_review_due": datetime.date.fromisoformat(data["next_review_due"]),
     }

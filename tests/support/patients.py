@@ -89,7 +89,7 @@ def tr(language, message, **params):
     with translation.override(language):
         if isinstance(message, tuple):
             singular, plural, number = message
-            return translation.ngettext(singular, plural, number) % {"limit": number}
+            return translation.ngettext(singular, plural, number) % {"limit": number, **params}
         params = {
             key: str(filesizeformat(value)) if key in ("size", "limit") else value
             for key, value in params.items()

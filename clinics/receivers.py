@@ -1,0 +1,123 @@
+"""Keep clinics' search texts fresh when the medical knowledge they are found by changes.
+
+A clinic's search text holds its treatments (names and other names), its specialties and the
+published conditions it treats (see ``clinic_search_texts``). ``conditions`` must not know about
+clinics, so the clinics app listens to its saves. Each receiver only works out which clinics are
+affected; ``clinics_refresh_search_text_on_commit`` rebuilds them once the transaction commits. Bulk
+paths (``update()``, ``bulk_create()``) send no signals: ``manage.py rebuild_search_text`` covers them.
+"""
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.dispatch import receiver
+from modeltranslation.utils import build_localized_fieldname
+
+from clinics.models import Clinic
+from clinics.services import clinics_refresh_search_text_on_commit
+from conditions.models import Condition, ConditionTreatment, Specialty, Treatment
+
+
+def _searched_fields(*fields):
+    return {
+        *fields,
+        *(build_localized_fieldname(f, code) for f in fields for code, _name in settings.LANGUAGES),
+    }
+
+
+# Saving only other fields (a review date, the condition's own search text) changes no clinic.
+TREATMENT_FIELDS = _searched_fields("name", "synonyms", "is_clinical_service")
+SPECIALTY_FIELDS = _searched_fields("name")
+CONDITION_FIELDS = _searched_fields("name", "other_names", "status")
+
+
+def _concerns_clinics(kwargs, fields):
+    update_fields = kwargs.get("update_fields")
+    return not kwargs.get("raw") and (update_fields is None or bool(fields & set(update_fields)))
+
+
+def _refresh(clinics):
+    clinics_refresh_search_text_on_commit(clinic_ids=set(clinics.values_list("pk", flat=True)))
+
+
+def _offering(treatment_ids):
+    return Clinic.objects.filter(clinic_treatments__treatment_id__in=treatment_ids)
+
+
+def _practising(specialty_ids):
+    return Clinic.objects.filter(specialties__in=specialty_ids)
+
+
+def _linked_to(condition):
+    """Clinics sharing a treatment or a specialty with the condition (whether it counts or not)."""
+    return Clinic.objects.filter(
+        Q(clinic_treatments__treatment__condition_links__condition=condition)
+        | Q(specialties__conditions=condition)
+    )
+
+
+@receiver(post_save, sender=Treatment, dispatch_uid="clinics_treatment_saved")
+def treatment_saved(sender, instance, **kwargs):
+    if _concerns_clinics(kwargs, TREATMENT_FIELDS):
+        _refresh(_offering([instance.pk]))
+
+
+@receiver(post_save, sender=Specialty, dispatch_uid="clinics_specialty_saved")
+def specialty_saved(sender, instance, **kwargs):
+    if _concerns_clinics(kwargs, SPECIALTY_FIELDS):
+        _refresh(_practising([instance.pk]))
+
+
+@receiver(pre_delete, sender=Specialty, dispatch_uid="clinics_specialty_deleting")
+def specialty_deleting(sender, instance, **kwargs):
+    instance._clinics_to_refresh = list(_practising([instance.pk]).values_list("pk", flat=True))
+
+
+@receiver(post_save, sender=Condition, dispatch_uid="clinics_condition_saved")
+def condition_saved(sender, instance, **kwargs):
+    if _concerns_clinics(kwargs, CONDITION_FIELDS):
+        _refresh(_linked_to(instance))
+
+
+@receiver(pre_delete, sender=Condition, dispatch_uid="clinics_condition_deleting")
+def condition_deleting(sender, instance, **kwargs):
+    instance._clinics_to_refresh = list(_linked_to(instance).values_list("pk", flat=True))
+
+
+@receiver(post_delete, sender=Specialty, dispatch_uid="clinics_specialty_deleted")
+@receiver(post_delete, sender=Condition, dispatch_uid="clinics_condition_deleted")
+def knowledge_deleted(sender, instance, **kwargs):
+    _refresh(Clinic.objects.filter(pk__in=getattr(instance, "_clinics_to_refresh", [])))
+
+
+@receiver(pre_save, sender=ConditionTreatment, dispatch_uid="clinics_condition_treatment_saving")
+def condition_treatment_saving(sender, instance, raw=False, **kwargs):
+    """Remember the treatment the link pointed to, should the save change it."""
+    if not raw and instance.pk is not None:
+        instance._previous_treatment_ids = list(
+            ConditionTreatment.objects.filter(pk=instance.pk).values_list("treatment_id", flat=True)
+        )
+
+
+@receiver(post_save, sender=ConditionTreatment, dispatch_uid="clinics_condition_treatment_saved")
+@receiver(post_delete, sender=ConditionTreatment, dispatch_uid="clinics_condition_treatment_deleted")
+def condition_treatment_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        _refresh(_offering([instance.treatment_id, *getattr(instance, "_previous_treatment_ids", [])]))
+
+
+@receiver(m2m_changed, sender=Condition.specialties.through, dispatch_uid="clinics_condition_specialties")
+def condition_specialties_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """A condition gained or lost specialties (or a specialty conditions): its practitioners change."""
+    if action == "pre_clear" and not reverse:
+        instance._cleared_specialty_ids = list(instance.specialties.values_list("pk", flat=True))
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if reverse:
+        specialty_ids = [instance.pk]
+    elif action == "post_clear":
+        specialty_ids = getattr(instance, "_cleared_specialty_ids", [])
+    else:
+        specialty_ids = list(pk_set or ())
+    if specialty_ids:
+        _refresh(_practising(specialty_ids))
