@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -19,8 +21,28 @@ class ClinicTreatmentInline(TranslationTabularInline):
     autocomplete_fields = ["treatment"]
 
 
+class ClinicLanguageFormSet(BaseInlineFormSet):
+    """A published clinic keeps at least one supported language (its other publication rules are
+    checked by ``ClinicForm``, which holds those fields)."""
+
+    def clean(self):
+        super().clean()
+        if not self.instance.is_published:
+            return
+        kept = [
+            form.cleaned_data["language"]
+            for form in self.forms
+            if form.cleaned_data.get("language") and not self._should_delete_form(form)
+        ]
+        # The specialties are not on this formset: only the rule on languages is this formset's.
+        problems = self.instance.publication_problems(specialties=(), languages=kept)
+        if "languages" in problems:
+            raise ValidationError(problems["languages"])
+
+
 class ClinicLanguageInline(admin.TabularInline):
     model = ClinicLanguage
+    formset = ClinicLanguageFormSet
     extra = 0
 
 
@@ -52,16 +74,54 @@ class DoctorForm(forms.ModelForm):
         return [code for code, _name in settings.LANGUAGES if code in chosen]
 
 
+class ClinicForm(forms.ModelForm):
+    """Refuses to publish a clinic that breaks a publication rule (``Clinic.publication_problems``);
+    the error shows beside the field to fix, and nothing is saved."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.instance.is_published:
+            return
+        specialties = self.cleaned_data.get("specialties") if "specialties" in self.fields else None
+        # The languages are an inline's: ``ClinicLanguageFormSet`` checks the rule on them.
+        problems = self.instance.publication_problems(specialties=specialties, languages=())
+        for field, message in problems.items():
+            if field != "languages":
+                self.add_error(field if field in self.fields else None, message)
+
+
 class DoctorInline(TranslationStackedInline):
     model = Doctor
     form = DoctorForm
     extra = 0
 
 
+class UpkeepFilter(admin.SimpleListFilter):
+    """What the clinic manager has to check again (also counted on the admin's front page)."""
+
+    title = _("upkeep")
+    parameter_name = "upkeep"
+    # value: (label, the ClinicQuerySet method listing those clinics)
+    CHECKS = {
+        "accreditation-expiring": (_("Accreditation expiring within 90 days"), "accreditation_expiring"),
+        "registration-unverified": (_("Registration not verified this year"), "registration_unverified"),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, method) in self.CHECKS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.CHECKS:
+            _label, method = self.CHECKS[self.value()]
+            return getattr(queryset, method)()
+        return queryset
+
+
 @admin.register(Clinic)
 class ClinicAdmin(TabbedAdmin):
+    form = ClinicForm
     list_display = ["name", "kind", "city", "is_published", "is_sample", "registration_verified_on"]
-    list_filter = ["is_published", "is_sample", "kind", "city"]
+    list_filter = ["is_published", UpkeepFilter, "is_sample", "kind", "city"]
     search_fields = ["name_en", "legal_name_ko", "slug"]
     prepopulated_fields = {"slug": ("name_en",)}
     filter_horizontal = ["specialties"]
@@ -124,6 +184,24 @@ class ClinicAdmin(TabbedAdmin):
             {"fields": ["name_en", "slug", "legal_name_ko", "kind", "city", "address_ko", "address_en"]},
         ),
     ]
+
+    def index_panel(self, request):
+        """The upkeep panel of the admin's front page (for those who may change clinics): how many
+        clinics each check lists, linked to the filtered list."""
+        if not self.has_change_permission(request):
+            return None
+        changelist = reverse("admin:clinics_clinic_changelist")
+        return {
+            "template": "admin/clinics/upkeep_panel.html",
+            "rows": [
+                {
+                    "label": label,
+                    "count": getattr(Clinic.objects, method)().count(),
+                    "url": f"{changelist}?{UpkeepFilter.parameter_name}={value}",
+                }
+                for value, (label, method) in UpkeepFilter.CHECKS.items()
+            ],
+        }
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

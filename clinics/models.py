@@ -1,5 +1,6 @@
 """Korean clinics: who they are, what they treat, and what they offer international patients."""
 
+import datetime
 import operator
 from functools import reduce
 
@@ -18,6 +19,10 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from conditions.models import Condition, Specialty, Treatment, written_words
 from conditions.search import SearchTextQuerySet, display_words, normalize, search_terms
+
+# Upkeep the clinic manager is shown: accreditations about to lapse, registrations to check again.
+ACCREDITATION_EXPIRY_NOTICE_DAYS = 90
+REGISTRATION_VERIFICATION_DAYS = 365
 
 
 def public_media_storage():
@@ -90,6 +95,21 @@ class ClinicQuerySet(SearchTextQuerySet):
     def accredited(self, kind, today=None):
         current = Accreditation.objects.current(today).filter(clinic=OuterRef("pk"), kind=kind)
         return self.filter(Exists(current))
+
+    def accreditation_expiring(self, today=None):
+        """Clinics with an accreditation that lapses within the notice period (not one already lapsed)."""
+        expiring = Accreditation.objects.expiring(today).filter(clinic=OuterRef("pk"))
+        return self.filter(Exists(expiring))
+
+    def registration_unverified(self, today=None):
+        """Clinics whose registration was last verified over a year ago, and published clinics whose
+        registration was never verified."""
+        today = today or timezone.localdate()
+        since = today - datetime.timedelta(days=REGISTRATION_VERIFICATION_DAYS)
+        return self.filter(
+            Q(registration_verified_on__lt=since)
+            | Q(registration_verified_on__isnull=True, is_published=True)
+        )
 
     def with_services(self, services):
         queryset = self
@@ -294,6 +314,25 @@ class Clinic(models.Model):
     def get_absolute_url(self):
         return reverse("clinics:detail", kwargs={"slug": self.slug})
 
+    def publication_problems(self, *, specialties=None, languages=None):
+        """What stops this clinic from being published: {field: translated message}, empty when
+        nothing does. ``specialties`` and ``languages`` are what an editor is about to save (default:
+        what is saved)."""
+        if specialties is None:
+            specialties = self.specialties.all() if self.pk else []
+        if languages is None:
+            languages = self.languages.all() if self.pk else []
+        problems = {}
+        if not self.foreign_patient_registration_number.strip():
+            problems["foreign_patient_registration_number"] = _(
+                "A published clinic needs its foreign-patient attraction registration number."
+            )
+        if not specialties:
+            problems["specialties"] = _("A published clinic needs at least one specialty.")
+        if not languages:
+            problems["languages"] = _("A published clinic needs at least one supported language.")
+        return problems
+
     def speaks(self, language):
         return any(row.language == language for row in self.languages.all())
 
@@ -379,6 +418,12 @@ class AccreditationQuerySet(models.QuerySet):
         return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today)).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=today)
         )
+
+    def expiring(self, today=None):
+        """Accreditations still valid that lapse within the notice period."""
+        today = today or timezone.localdate()
+        last_day = today + datetime.timedelta(days=ACCREDITATION_EXPIRY_NOTICE_DAYS)
+        return self.filter(valid_until__gte=today, valid_until__lte=last_day)
 
 
 class Accreditation(models.Model):

@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
@@ -107,6 +108,20 @@ class SchemaType(models.TextChoices):
     MEDICAL_SYMPTOM = "MedicalSymptom", "MedicalSymptom"
 
 
+# The texts a reader always meets on a condition page, and the reviewer line: a page is published only
+# with all of them in English (other languages fall back to it). The other texts (other names,
+# definition, its note, mechanism, treatment in Korea) are optional sections, shown when written.
+PUBLICATION_REQUIRED_TEXT = (
+    "name",
+    "summary",
+    "overview",
+    "symptoms_intro",
+    "care_intro",
+    "reviewer_name",
+    "reviewer_credentials",
+)
+
+
 class ConditionQuerySet(SearchTextQuerySet):
     def published(self):
         return self.filter(status=ConditionStatus.PUBLISHED)
@@ -207,6 +222,29 @@ class Condition(models.Model):
 
     def get_absolute_url(self):
         return reverse("conditions:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.status == ConditionStatus.PUBLISHED and (problems := self.publication_problems()):
+            raise ValidationError(problems)
+
+    def publication_problems(self):
+        """What stops this condition from being published: {field: translated message}, empty when
+        nothing does."""
+        default = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+        problems = {}
+        for field in PUBLICATION_REQUIRED_TEXT:
+            column = build_localized_fieldname(field, default)
+            if not (getattr(self, column) or "").strip():
+                problems[column] = _("A published condition needs its “%(field)s” in English.") % {
+                    "field": self._meta.get_field(field).verbose_name
+                }
+        if self.last_reviewed is None:
+            problems["last_reviewed"] = _("A published condition needs the date of its last review.")
+        if self.next_review_due is None:
+            problems["next_review_due"] = _("A published condition needs the date of its next review.")
+        elif self.last_reviewed is not None and self.next_review_due <= self.last_reviewed:
+            problems["next_review_due"] = _("The next review must come after the last review.")
+        return problems
 
     def build_search_text(self):
         parts = [self.slug.replace("-", " ")]

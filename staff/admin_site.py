@@ -34,6 +34,8 @@ class StaffAdminSite(admin.AdminSite):
     inquiry (or a page) is there.
     """
 
+    index_template = "admin/staff_index.html"
+
     def register(self, model_or_iterable, admin_class=None, **options):
         super().register(model_or_iterable, admin_class, **options)
         # A missing object answers 404 everywhere, like an object out of reach (the admin's own
@@ -47,6 +49,16 @@ class StaffAdminSite(admin.AdminSite):
             if getattr(pattern, "name", None) == "view_on_site":
                 pattern.callback = self.admin_view(_public_pages_only(pattern.callback))
         return urls
+
+    def index(self, request, extra_context=None):
+        """The front page, with the panels the apps' admins provide (``index_panel(request)``
+        returning a dict with its ``template``, or None for a user who may not see it)."""
+        panels = [
+            panel
+            for model_admin in self._registry.values()
+            if (provider := getattr(model_admin, "index_panel", None)) and (panel := provider(request))
+        ]
+        return super().index(request, {"panels": panels, **(extra_context or {})})
 
     def has_permission(self, request):
         user = request.user

@@ -1,5 +1,6 @@
 """Small factories: each returns a saved object with sensible defaults that a test can override."""
 
+import datetime
 import itertools
 
 from conditions.models import (
@@ -39,6 +40,13 @@ def make_condition(*, symptoms=0, causes=0, treatments=0, **fields):
     fields.setdefault("overview_en", f"Overview of condition {number}.")
     fields.setdefault("definition_en", f"Definition of condition {number}.")
     fields.setdefault("status", ConditionStatus.PUBLISHED)
+    # What publication requires (Condition.publication_problems).
+    fields.setdefault("symptoms_intro_en", f"Symptoms of condition {number}.")
+    fields.setdefault("care_intro_en", f"Care for condition {number}.")
+    fields.setdefault("reviewer_name_en", "Dr Kim Jisoo")
+    fields.setdefault("reviewer_credentials_en", "Neurologist")
+    fields.setdefault("last_reviewed", datetime.date(2026, 1, 15))
+    fields.setdefault("next_review_due", datetime.date(2099, 1, 15))
     condition = Condition.objects.create(**fields)
     for position in range(symptoms):
         ConditionItem.objects.create(

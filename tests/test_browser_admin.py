@@ -1,6 +1,6 @@
 """The content admin in a real Chromium: the clonus page and one of its sections saved (after a
-validation error), new rows opening on English, the marks on languages lacking text, and a minimal
-clinic added, then given a doctor."""
+validation error), new rows opening on English, the marks on languages lacking text, a minimal
+clinic added, then given a doctor, and the publication rules refusing, then accepting, a change."""
 
 from django.conf import settings
 
@@ -121,4 +121,56 @@ def test_a_clinic_manager_adds_a_minimal_clinic_then_a_doctor(page, demo_site, c
     page.select_option("#modeltranslation-main-switch", label="ru – text missing")
     page.click("text=Add another Treatment offered")
     assert set(active_tab_languages(page, "#clinic_treatments-0")) == {"en"}
+    assert [error for error in console_errors if "status of 400" not in error] == []
+
+
+def test_an_editor_cannot_publish_clonus_without_its_english_care_intro(page, demo_site, console_errors):
+    clonus = Condition.objects.get(slug="clonus")
+    care_intro, summary = clonus.care_intro_en, clonus.summary_en
+    make_staff("editor", CONTENT_EDITOR)
+    staff_sign_in(
+        page, demo_site, "editor", PASSWORD, next_path=f"/admin/conditions/condition/{clonus.pk}/change/"
+    )
+
+    page.fill("#id_care_intro_en", "")
+    page.fill("#id_summary_en", "A changed summary.")
+    page.click("input[name=_continue]")
+    page.locator(".errornote").wait_for()
+    page.get_by_text(
+        "A published condition needs its “introduction to care and treatment” in English."
+    ).wait_for()
+    clonus.refresh_from_db()
+    assert (clonus.care_intro_en, clonus.summary_en) == (care_intro, summary)
+
+    page.fill("#id_care_intro_en", care_intro)
+    page.click("input[name=_continue]")
+    page.locator(".messagelist .success").wait_for()
+    clonus.refresh_from_db()
+    assert (clonus.status, clonus.summary_en) == ("published", "A changed summary.")
+    assert [error for error in console_errors if "status of 400" not in error] == []
+
+
+def test_a_clinic_manager_cannot_publish_a_clinic_without_a_registration_number(
+    page, demo_site, console_errors
+):
+    clinic = Clinic.objects.get(slug="unlisted-neurology-clinic")
+    make_staff("clinics", CLINIC_MANAGER)
+    staff_sign_in(
+        page, demo_site, "clinics", PASSWORD, next_path=f"/admin/clinics/clinic/{clinic.pk}/change/"
+    )
+
+    page.check("#id_is_published")
+    page.click("input[name=_continue]")
+    page.locator(".errornote").wait_for()
+    page.get_by_text(
+        "A published clinic needs its foreign-patient attraction registration number."
+    ).wait_for()
+    clinic.refresh_from_db()
+    assert clinic.is_published is False
+
+    page.fill("#id_foreign_patient_registration_number", "SAMPLE-2024-0999")
+    page.click("input[name=_continue]")
+    page.locator(".messagelist .success").wait_for()
+    clinic.refresh_from_db()
+    assert (clinic.is_published, clinic.foreign_patient_registration_number) == (True, "SAMPLE-2024-0999")
     assert [error for error in console_errors if "status of 400" not in error] == []

@@ -9,6 +9,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+
 from clinics.models import Accreditation, Clinic, ClinicLanguage, ClinicService, ClinicTreatment, Doctor
 from clinics.services import clinic_refresh_search_text
 from conditions.demo.loader import localized_values, read_translations
@@ -77,6 +79,12 @@ def _load_clinic(row, specialties, treatments, translated):
     }
     for field in ("name", "district", "description"):
         defaults.update(localized_values(f"{prefix}.{field}", row[field], field, translated))
+    if row["is_published"]:
+        problems = Clinic(slug=row["slug"], **defaults).publication_problems(
+            specialties=row["specialties"], languages=row["languages"]
+        )
+        if problems:
+            raise ValidationError(f"Demo clinic {row['slug']}: {' '.join(map(str, problems.values()))}")
     clinic, _created = Clinic.objects.update_or_create(slug=row["slug"], defaults=defaults)
     clinic.specialties.set([specialties[slug] for slug in row["specialties"]])
 

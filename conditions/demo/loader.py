@@ -10,11 +10,13 @@ import json
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from modeltranslation.utils import build_localized_fieldname
 
 from conditions.models import (
     Condition,
     ConditionItem,
+    ConditionStatus,
     ConditionTreatment,
     Reference,
     Specialty,
@@ -119,6 +121,10 @@ def _load_condition(data, specialties, treatments, translated):
     }
     for field in CONDITION_TEXT_FIELDS:
         defaults.update(localized_values(f"{prefix}.{field}", data["text"].get(field, ""), field, translated))
+    if data["status"] == ConditionStatus.PUBLISHED:
+        problems = Condition(slug=data["slug"], **defaults).publication_problems()
+        if problems:
+            raise ValidationError(f"Demo condition {data['slug']}: {' '.join(map(str, problems.values()))}")
     condition, _created = Condition.objects.update_or_create(slug=data["slug"], defaults=defaults)
     condition.specialties.set([specialties[slug] for slug in data["specialties"]])
 
