@@ -104,13 +104,14 @@ def clinic_match(clinic, condition, language):
     )
 
 
-# Clinical procedures say most about a clinic's offer for a condition; lifestyle advice never counts.
-_RELEVANCE = ["procedure", "medication", "physical_therapy", "occupational_therapy"]
+# Clinical procedures say most about a clinic's offer for a condition, then medicines, then therapies;
+# the remaining categories keep the condition page's order.
+_MOST_TELLING_FIRST = ["procedure", "medication", "physical_therapy", "occupational_therapy"]
+_RELEVANCE_ORDER = _MOST_TELLING_FIRST + [c for c in TREATMENT_CATEGORY_ORDER if c not in _MOST_TELLING_FIRST]
 
 
 def _relevance(category):
-    order = _RELEVANCE + [c for c in TREATMENT_CATEGORY_ORDER if c not in _RELEVANCE]
-    return order.index(category) if category in order else len(order)
+    return _RELEVANCE_ORDER.index(category) if category in _RELEVANCE_ORDER else len(_RELEVANCE_ORDER)
 
 
 def matching_clinics(request, condition):

@@ -29,16 +29,15 @@ def card_slugs(html):
 
 def cards(html):
     """{clinic slug: {reason kind: (label, text)}} from the clinic cards of a condition page."""
-    result = {}
-    for slug, body in re.findall(r'data-clinic="([^"]+)"(.*?)</li>', html, re.S):
-        result[slug] = {
-            kind: (re.sub(r"\s+", " ", label).strip(), re.sub(r"<[^>]+>|\s+", " ", text).split())
-            for kind, label, text in re.findall(
-                r'data-reason="([a-z]+)"><dt>(.*?)</dt><dd>(.*?)</dd>', body, re.S
-            )
-        }
-        result[slug] = {kind: (label, " ".join(words)) for kind, (label, words) in result[slug].items()}
-    return result
+
+    def plain(fragment):
+        return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
+
+    reason = re.compile(r'data-reason="([a-z]+)"><dt>(.*?)</dt><dd>(.*?)</dd>', re.S)
+    return {
+        slug: {kind: (plain(label), plain(text)) for kind, label, text in reason.findall(body)}
+        for slug, body in re.findall(r'data-clinic="([^"]+)"(.*?)</li>', html, re.S)
+    }
 
 
 # --- clinical grounds only ---------------------------------------------------------------------------
