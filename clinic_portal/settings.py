@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "workspace",
     "operations",
     "django_filters",
+    "simple_history",
+    "import_export",
     "staff",  # last: its roles take the permissions of every app above
 ]
 
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "staff.middleware.StaffAccessMiddleware",
+    # Records who made each change kept in the content history.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -299,6 +303,13 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# --- Import and export in the admin (django-import-export) ------------------------------------------
+# Importing takes the model's add permission (the clinic admin also asks for change), exporting its
+# view permission; an import with an invalid row saves nothing.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
 
 # --- Staff access ---------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -6,13 +6,24 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationStackedInline, TranslationTabularInline
 
 from clinic_portal.admin import TabbedAdmin
-from clinics.models import Accreditation, Clinic, ClinicLanguage, ClinicService, ClinicTreatment, Doctor
-from clinics.services import clinic_refresh_search_text
+from clinics import photos
+from clinics.forms import ClinicPhotoForm
+from clinics.imports import ClinicImportExportMixin
+from clinics.models import (
+    Accreditation,
+    Clinic,
+    ClinicLanguage,
+    ClinicPhoto,
+    ClinicService,
+    ClinicTreatment,
+    Doctor,
+)
 
 
 class ClinicTreatmentInline(TranslationTabularInline):
@@ -96,6 +107,25 @@ class DoctorInline(TranslationStackedInline):
     extra = 0
 
 
+class ClinicPhotoInline(TranslationStackedInline):
+    model = ClinicPhoto
+    form = ClinicPhotoForm
+    extra = 0
+    fields = ["preview", "image", "subject", "alt_text", "position"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description=_("preview"))
+    def preview(self, photo):
+        if not photo.pk or not photo.image:
+            return "—"
+        return format_html(
+            '<img class="clinic-photo-preview" src="{}" alt="" width="{}" height="{}">',
+            photos.smallest_url(photo),
+            160,
+            round(160 * photo.height / photo.width) if photo.width else 120,
+        )
+
+
 class UpkeepFilter(admin.SimpleListFilter):
     """What the clinic manager has to check again (also counted on the admin's front page)."""
 
@@ -118,19 +148,29 @@ class UpkeepFilter(admin.SimpleListFilter):
 
 
 @admin.register(Clinic)
-class ClinicAdmin(TabbedAdmin):
+class ClinicAdmin(ClinicImportExportMixin, TabbedAdmin):
     form = ClinicForm
     list_display = ["name", "kind", "city", "is_published", "is_sample", "registration_verified_on"]
     list_filter = ["is_published", UpkeepFilter, "is_sample", "kind", "city"]
     search_fields = ["name_en", "legal_name_ko", "slug"]
     prepopulated_fields = {"slug": ("name_en",)}
     filter_horizontal = ["specialties"]
+    # The rows whose changes show on the clinic's "Changes" page.
+    history_linked_rows = [
+        "clinic_treatments",
+        "languages",
+        "services",
+        "accreditations",
+        "doctors",
+        "photos",
+    ]
     inlines = [
         ClinicTreatmentInline,
         ClinicLanguageInline,
         ClinicServiceInline,
         AccreditationInline,
         DoctorInline,
+        ClinicPhotoInline,
     ]
     fieldsets = [
         (
@@ -144,7 +184,6 @@ class ClinicAdmin(TabbedAdmin):
                     "is_published",
                     "is_sample",
                     "description",
-                    "photo",
                 ]
             },
         ),
@@ -211,6 +250,11 @@ class ClinicAdmin(TabbedAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
 
+    def check_restored(self, request, clinic, row):
+        # An earlier value restored from the "Changes" page is held to the publication rules too.
+        if isinstance(row, Clinic) and row.is_published and (problems := row.publication_problems()):
+            raise ValidationError(list(problems.values()))
+
     def response_add(self, request, obj, post_url_continue=None):
         if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
             return super().response_add(request, obj, post_url_continue)
@@ -224,7 +268,3 @@ class ClinicAdmin(TabbedAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:clinics_clinic_change", args=[obj.pk]))
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        clinic_refresh_search_text(clinic=form.instance)

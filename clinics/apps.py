@@ -7,4 +7,7 @@ class ClinicsConfig(AppConfig):
     verbose_name = _("Clinics")
 
     def ready(self):
-        from clinics import receivers  # noqa: F401  (connects the search-text receivers)
+        from clinics import (
+            photos,  # noqa: F401  (deletes a photo's files with it)
+            receivers,  # noqa: F401  (connects the search-text receivers)
+        )

@@ -1,9 +1,15 @@
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from modeltranslation.utils import build_localized_fieldname
 
-from clinics.models import AccreditationKind, City, Service
+from clinics import photos
+from clinics.models import AccreditationKind, City, ClinicPhoto, Service
 from conditions.models import Specialty, Treatment
 
 ANY = [("", _("Any"))]
@@ -105,3 +111,62 @@ class MatchingClinicFilterForm(forms.Form):
         if self.cleaned_data.get("language"):
             clinics = clinics.speaking(self.cleaned_data["language"])
         return clinics
+
+
+class ClinicPhotoForm(forms.ModelForm):
+    """A clinic photo: the upload is checked by its content and saved re-encoded, in every width and
+    format (``clinics.photos``); what the editor sent is never stored as it is."""
+
+    class Meta:
+        model = ClinicPhoto
+        fields = [
+            "image",
+            "subject",
+            *(build_localized_fieldname("alt_text", code) for code, _name in settings.LANGUAGES),
+            "position",
+        ]
+        # Pillow is run on the upload once, by ``clinics.photos``, with the limits it sets.
+        field_classes = {"image": forms.FileField}
+
+    prepared = None
+
+    def clean_image(self):
+        upload = self.cleaned_data.get("image")
+        if not isinstance(upload, UploadedFile):
+            return upload  # the photo already saved, kept
+        try:
+            self.prepared = photos.prepare(upload)
+        except photos.PhotoTooLarge:
+            raise ValidationError(
+                ngettext_lazy(
+                    "The photo is too large. Upload one of at most %(size)s and %(megapixels)d megapixel.",
+                    "The photo is too large. Upload one of at most %(size)s and %(megapixels)d megapixels.",
+                    "megapixels",
+                ),
+                code="too_large",
+                params={
+                    "size": filesizeformat(photos.MAX_UPLOAD_BYTES),
+                    "megapixels": photos.MAX_PIXELS // 1_000_000,
+                },
+            ) from None
+        except photos.NotAPhoto:
+            raise ValidationError(
+                _("This file is not a photo. Upload a JPEG, PNG or WebP image."), code="not_a_photo"
+            ) from None
+        # Named after what it is: the model's check of the extension must not refuse a photo for its
+        # name. This name is never stored.
+        upload.name = "photo.jpg"
+        return upload
+
+    def save(self, commit=True):
+        if self.prepared is None:
+            return super().save(commit)
+        stored = photos.store(self.prepared)
+        self.prepared = None
+        try:
+            self.instance.image = stored.image_name
+            self.instance.renditions = stored.renditions
+            return super().save(commit)
+        except BaseException:
+            photos.delete_files(stored.names)
+            raise

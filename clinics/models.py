@@ -203,9 +203,10 @@ class ClinicQuerySet(SearchTextQuerySet):
         )
 
     def with_card_details(self, today=None):
-        """What a clinic card shows: languages and current accreditations, in two queries."""
+        """What a clinic card shows: languages, current accreditations and photos, in three queries."""
         return self.prefetch_related(
             "languages",
+            "photos",
             Prefetch(
                 "accreditations",
                 queryset=Accreditation.objects.current(today).order_by("kind"),
@@ -274,9 +275,6 @@ class Clinic(models.Model):
     description = models.TextField(_("description"), blank=True)
     year_founded = models.PositiveSmallIntegerField(_("year founded"), null=True, blank=True)
     bed_count = models.PositiveIntegerField(_("number of beds"), null=True, blank=True)
-    photo = models.ImageField(
-        _("photo"), upload_to="clinic-photos/", storage=public_media_storage, blank=True
-    )
     has_international_centre = models.BooleanField(_("international patient centre"), default=False)
     foreign_patient_registration_number = models.CharField(
         _("foreign-patient attraction registration number"), max_length=40, blank=True
@@ -468,6 +466,51 @@ class Doctor(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PhotoSubject(models.TextChoices):
+    BUILDING = "building", _("Building")
+    ROOM = "room", _("Patient room")
+    EQUIPMENT = "equipment", _("Equipment")
+    THERAPY = "therapy", _("Therapy area")
+    OTHER = "other", _("Other")
+
+
+class ClinicPhoto(models.Model):
+    """A photo of a clinic, re-encoded on upload (``clinics.photos``) and stored in a few widths, as
+    WebP and JPEG, for responsive ``srcset``. ``image`` is the largest JPEG."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="photos")
+    subject = models.CharField(
+        _("shows"), max_length=20, choices=PhotoSubject.choices, default=PhotoSubject.BUILDING
+    )
+    image = models.ImageField(
+        _("photo"),
+        upload_to="clinic-photos/",
+        storage=public_media_storage,
+        width_field="width",
+        height_field="height",
+    )
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    # {"image/webp": {"480": "clinic-photos/…-480.webp", …}, "image/jpeg": {…}}
+    renditions = models.JSONField(default=dict, blank=True, editable=False)
+    alt_text = models.CharField(
+        _("text alternative"),
+        max_length=250,
+        help_text=_(
+            "What the photo shows, for patients who cannot see it, e.g. “Main entrance on Yulgok-ro”."
+        ),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("clinic photo")
+        verbose_name_plural = _("clinic photos")
+
+    def __str__(self):
+        return self.alt_text or self.image.name
 
 
 def _localized_fieldnames(*fields):

@@ -1,10 +1,14 @@
-"""Keep clinics' search texts fresh when the medical knowledge they are found by changes.
+"""The one owner of clinics' search texts: whatever changes what a clinic is found by brings it up to date.
 
-A clinic's search text holds its treatments (names and other names), its specialties and the
-published conditions it treats (see ``clinic_search_texts``). ``conditions`` must not know about
-clinics, so the clinics app listens to its saves. Each receiver only works out which clinics are
-affected; ``clinics_refresh_search_text_on_commit`` rebuilds them once the transaction commits. Bulk
-paths (``update()``, ``bulk_create()``) send no signals: ``manage.py rebuild_search_text`` covers them.
+A clinic's search text holds its names, city and district, its treatments (names and other names),
+its specialties and the published conditions it treats (see ``clinic_search_texts``). Its own saves,
+its treatments and specialties, and the medical knowledge they point to (``conditions`` must not know
+about clinics, so the clinics app listens to its saves) all end here, whoever makes the change: the
+admin, an import, the demo loader, a shell. Each receiver only works out which clinics are affected;
+``clinics_refresh_search_text_on_commit`` rebuilds them once the transaction commits (through the task
+worker when many are affected). ``update()`` and ``bulk_create()`` of a clinic's treatments send no
+signals, but a clinic saved in the same transaction is rebuilt at its commit, which reads them;
+``manage.py rebuild_search_text`` rebuilds everything.
 """
 
 from django.conf import settings
@@ -13,7 +17,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 from modeltranslation.utils import build_localized_fieldname
 
-from clinics.models import Clinic
+from clinics.models import Clinic, ClinicTreatment
 from clinics.services import clinics_refresh_search_text_on_commit
 from conditions.models import Condition, ConditionTreatment, Specialty, Treatment
 
@@ -26,9 +30,17 @@ def _searched_fields(*fields):
 
 
 # Saving only other fields (a review date, the condition's own search text) changes no clinic.
+CLINIC_FIELDS = {
+    *_searched_fields("name", "district"),
+    "legal_name_ko",
+    "slug",
+    "city",
+    "address_ko",
+    "address_en",
+}
 TREATMENT_FIELDS = _searched_fields("name", "synonyms", "is_clinical_service")
 SPECIALTY_FIELDS = _searched_fields("name")
-CONDITION_FIELDS = _searched_fields("name", "other_names", "status")
+CONDITION_FIELDS = {*_searched_fields("name", "other_names"), "status", "published_at"}
 
 
 def _concerns_clinics(kwargs, fields):
@@ -54,6 +66,35 @@ def _linked_to(condition):
         Q(clinic_treatments__treatment__condition_links__condition=condition)
         | Q(specialties__conditions=condition)
     )
+
+
+@receiver(post_save, sender=Clinic, dispatch_uid="clinics_clinic_saved")
+def clinic_saved(sender, instance, **kwargs):
+    if _concerns_clinics(kwargs, CLINIC_FIELDS):
+        clinics_refresh_search_text_on_commit(clinic_ids={instance.pk})
+
+
+@receiver(post_save, sender=ClinicTreatment, dispatch_uid="clinics_clinic_treatment_saved")
+@receiver(post_delete, sender=ClinicTreatment, dispatch_uid="clinics_clinic_treatment_deleted")
+def clinic_treatment_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        clinics_refresh_search_text_on_commit(clinic_ids={instance.clinic_id})
+
+
+@receiver(m2m_changed, sender=Clinic.specialties.through, dispatch_uid="clinics_clinic_specialties")
+def clinic_specialties_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """A clinic gained or lost specialties (or a specialty clinics)."""
+    if action == "pre_clear" and reverse:
+        instance._cleared_clinic_ids = list(instance.clinics.values_list("pk", flat=True))
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if not reverse:
+        clinic_ids = {instance.pk}
+    elif action == "post_clear":
+        clinic_ids = set(getattr(instance, "_cleared_clinic_ids", []))
+    else:
+        clinic_ids = set(pk_set or ())
+    clinics_refresh_search_text_on_commit(clinic_ids=clinic_ids)
 
 
 @receiver(post_save, sender=Treatment, dispatch_uid="clinics_treatment_saved")

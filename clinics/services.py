@@ -5,18 +5,12 @@ from itertools import islice
 from django.db import transaction
 
 from clinics.models import Clinic, ClinicTreatment, clinic_search_texts
-from conditions.models import Condition, ConditionStatus
-
-
-def clinic_refresh_search_text(*, clinic):
-    """Rebuild one clinic's search text; call after its names, treatments or specialties change."""
-    clinic.search_text, clinic.search_names = clinic_search_texts(clinic)
-    Clinic.objects.filter(pk=clinic.pk).update(
-        search_text=clinic.search_text, search_names=clinic.search_names
-    )
-
+from conditions.models import Condition
 
 UPDATE_BATCH_SIZE = 50
+# A change touching more clinics than this (a treatment offered everywhere renamed, an import) has
+# their search texts rebuilt by the task worker, not within the request.
+BACKGROUND_REFRESH_THRESHOLD = 50
 
 
 @transaction.atomic
@@ -54,7 +48,14 @@ def clinics_refresh_search_text_on_commit(*, clinic_ids):
 
 
 def _refresh_pending():
-    if clinic_ids := _pending.__dict__.pop("clinic_ids", None):
+    clinic_ids = _pending.__dict__.pop("clinic_ids", None)
+    if not clinic_ids:
+        return
+    if len(clinic_ids) > BACKGROUND_REFRESH_THRESHOLD:
+        from clinics.tasks import refresh_clinic_search_texts
+
+        refresh_clinic_search_texts.enqueue(clinic_ids=sorted(clinic_ids))
+    else:
         clinics_refresh_search_text(clinics=Clinic.objects.filter(pk__in=clinic_ids))
 
 
@@ -69,17 +70,16 @@ def _conditions_treated(clinic_ids):
     The rule of ``ClinicQuerySet.treating``: the clinic offers one of the condition's treatments that
     is a clinical service, or practises one of its specialties.
     """
-    published = ConditionStatus.PUBLISHED
     pairs = set(
         ClinicTreatment.objects.filter(
             clinic_id__in=clinic_ids,
             treatment__is_clinical_service=True,
-            treatment__condition_links__condition__status=published,
+            treatment__condition_links__condition__published_at__isnull=False,
         ).values_list("clinic_id", "treatment__condition_links__condition")
     )
     pairs |= set(
         Clinic.specialties.through.objects.filter(
-            clinic_id__in=clinic_ids, specialty__conditions__status=published
+            clinic_id__in=clinic_ids, specialty__conditions__published_at__isnull=False
         ).values_list("clinic_id", "specialty__conditions")
     )
     conditions = Condition.objects.in_bulk({condition_id for _clinic_id, condition_id in pairs})

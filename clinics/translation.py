@@ -1,6 +1,15 @@
 from modeltranslation.translator import TranslationOptions, register
+from simple_history import register as keep_history
 
-from clinics.models import Clinic, ClinicTreatment, Doctor
+from clinics.models import (
+    Accreditation,
+    Clinic,
+    ClinicLanguage,
+    ClinicPhoto,
+    ClinicService,
+    ClinicTreatment,
+    Doctor,
+)
 
 
 @register(Clinic)
@@ -18,3 +27,19 @@ class ClinicTreatmentTranslationOptions(TranslationOptions):
 class DoctorTranslationOptions(TranslationOptions):
     fields = ("name", "title")
     required_languages = {"en": ("name",)}
+
+
+@register(ClinicPhoto)
+class ClinicPhotoTranslationOptions(TranslationOptions):
+    fields = ("alt_text",)
+    required_languages = {"en": ("alt_text",)}
+
+
+# The change history is registered after the translations, so that it keeps every language's column.
+keep_history(Clinic, m2m_fields=["specialties"], excluded_fields=["search_text", "search_names"])
+keep_history(ClinicTreatment)
+keep_history(ClinicLanguage)
+keep_history(ClinicService)
+keep_history(Accreditation)
+keep_history(Doctor)
+keep_history(ClinicPhoto)

@@ -1,7 +1,10 @@
+import datetime
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import construct_change_message, unquote
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Max
@@ -9,20 +12,31 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationStackedInline, TranslationTabularInline
 from modeltranslation.utils import build_localized_fieldname
 
 from clinic_portal.admin import TabbedAdmin
+from conditions.forms import ConditionPublishForm, TranslationReviewForm
 from conditions.models import (
+    REVIEWED_CONDITION_TEXT,
+    REVIEWED_ITEM_TEXT,
     Condition,
     ConditionItem,
     ConditionSection,
+    ConditionStatus,
     ConditionTreatment,
     Reference,
     Specialty,
-    TranslationReview,
     Treatment,
+)
+from conditions.services import (
+    condition_content_edited,
+    condition_publish,
+    condition_submit_for_review,
+    condition_withdraw,
+    translation_review_record,
 )
 
 # A condition's list entries are edited per section, a page of entries at a time: 20 entries of about
@@ -30,6 +44,34 @@ from conditions.models import (
 # (DATA_UPLOAD_MAX_NUMBER_FIELDS) however long a condition grows.
 ITEMS_PER_PAGE = 20
 NEW_ITEMS_PER_SAVE = 10
+
+
+# A published page is reviewed again within a year unless the reviewer sets another date.
+REVIEW_INTERVAL_DAYS = 365
+
+
+def _side_by_side(condition, language):
+    """[(label, English text, text in the language)] of what a translation reviewer checks."""
+    default = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+    rows = []
+
+    def add(label, obj, field):
+        english = getattr(obj, build_localized_fieldname(field, default)) or ""
+        if english or getattr(obj, build_localized_fieldname(field, language)):
+            rows.append((label, english, getattr(obj, build_localized_fieldname(field, language)) or ""))
+
+    for field in REVIEWED_CONDITION_TEXT:
+        add(Condition._meta.get_field(field).verbose_name, condition, field)
+    for item in condition.items.all():
+        for field in REVIEWED_ITEM_TEXT:
+            add(
+                f"{item.get_section_display()} · {ConditionItem._meta.get_field(field).verbose_name}",
+                item,
+                field,
+            )
+    for link in condition.condition_treatments.all():
+        add(f"{link.treatment} · {ConditionTreatment._meta.get_field('note').verbose_name}", link, "note")
+    return rows
 
 
 @admin.register(Specialty)
@@ -95,11 +137,6 @@ class ReferenceInline(admin.TabularInline):
     extra = 0
 
 
-class TranslationReviewInline(admin.TabularInline):
-    model = TranslationReview
-    extra = 0
-
-
 class ReviewDueFilter(admin.SimpleListFilter):
     title = _("medical review")
     parameter_name = "review"
@@ -119,17 +156,33 @@ class ReviewDueFilter(admin.SimpleListFilter):
 @admin.register(Condition)
 class ConditionAdmin(TabbedAdmin):
     list_display = ["name", "status", "last_reviewed", "next_review_due", "review_status"]
+    # The rows whose changes show on the condition's "Changes" page; a list entry is named by its section.
+    history_linked_rows = ["items", "condition_treatments", "references", "translation_reviews"]
+    history_row_kinds = {"items": "section"}
     list_filter = ["status", ReviewDueFilter]
     search_fields = ["name_en", "slug"]
     prepopulated_fields = {"slug": ("name_en",)}
     filter_horizontal = ["specialties"]
     # The list entries are not inlined here: each section has its own page (items_view), linked from
     # the "Lists on the page" panel of the change page.
-    inlines = [ConditionTreatmentInline, ReferenceInline, TranslationReviewInline]
+    # Translation reviews are recorded one language at a time (translation_review_view), not typed in.
+    inlines = [ConditionTreatmentInline, ReferenceInline]
+    # The workflow moves through its own buttons and the publication page, which records the review.
+    readonly_fields = ["status", "published_at", "last_reviewed", "next_review_due"]
     fieldsets = [
         (
             None,
-            {"fields": ["slug", "status", "schema_type", "name", "other_names", "summary", "specialties"]},
+            {
+                "fields": [
+                    "slug",
+                    ("status", "published_at"),
+                    "schema_type",
+                    "name",
+                    "other_names",
+                    "summary",
+                    "specialties",
+                ]
+            },
         ),
         (
             _("Page content"),
@@ -156,17 +209,247 @@ class ConditionAdmin(TabbedAdmin):
         return _("Overdue") if condition.review_is_overdue else _("Current")
 
     def get_urls(self):
-        items = path(
-            "<path:object_id>/items/<slug:section>/",
-            self.admin_site.admin_view(self.items_view),
-            name="conditions_condition_items",
-        )
-        return [items, *super().get_urls()]
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/items/<slug:section>/",
+                view(self.items_view),
+                name="conditions_condition_items",
+            ),
+            path("<path:object_id>/publish/", view(self.publish_view), name="conditions_condition_publish"),
+            path(
+                "<path:object_id>/workflow/<slug:action>/",
+                view(self.workflow_view),
+                name="conditions_condition_workflow",
+            ),
+            path(
+                "<path:object_id>/translations/<str:language>/",
+                view(self.translation_review_view),
+                name="conditions_condition_translation_review",
+            ),
+            *super().get_urls(),
+        ]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["list_sections"] = self._list_sections(request, obj)
+            context["workflow"] = self._workflow_actions(request, obj)
+            context["translation_states"] = self._translation_states(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def index_panel(self, request):
+        """The admin front page's editorial panel: pages past their medical review, and pages waiting
+        for one (for those who may see conditions)."""
+        if not self.has_view_or_change_permission(request):
+            return None
+        changelist = reverse("admin:conditions_condition_changelist")
+        return {
+            "template": "admin/conditions/editorial_panel.html",
+            "overdue": list(Condition.objects.overdue_reviews().order_by("next_review_due")[:20]),
+            "overdue_url": f"{changelist}?{ReviewDueFilter.parameter_name}=overdue",
+            "awaiting": list(Condition.objects.awaiting_review().order_by("updated_at")[:20]),
+            "awaiting_url": f"{changelist}?status__exact={ConditionStatus.IN_REVIEW}",
+        }
+
+    # --- the editorial workflow -------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        obj._content_changed = change and bool(form.changed_data)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        condition = form.instance
+        edited = getattr(condition, "_content_changed", False) or any(
+            formset.has_changed() for formset in formsets
+        )
+        if change and edited and condition_content_edited(condition=condition):
+            self._tell_back_to_review(request)
+
+    def content_restored(self, request, condition):
+        # An earlier value restored from the "Changes" page is an edit like any other.
+        condition.save(update_fields=["updated_at"])  # the page changed (sitemap, dateModified)
+        if condition_content_edited(condition=condition):
+            self._tell_back_to_review(request)
+
+    def _tell_back_to_review(self, request):
+        self.message_user(
+            request,
+            _(
+                "The page was published, so your changes go to medical review. It stays on the site, "
+                "marked as changed since its review, until a reviewer publishes it again."
+            ),
+            messages.WARNING,
+        )
+
+    def _may_publish(self, request):
+        return request.user.has_perm("conditions.publish_condition")
+
+    def _workflow_actions(self, request, condition):
+        """The buttons of the change page's workflow box, for this user and state."""
+        may_change = self.has_change_permission(request, condition)
+        may_publish = self._may_publish(request)
+        actions = []
+        if condition.status == ConditionStatus.DRAFT and may_change:
+            actions.append(("submit", _("Send to medical review")))
+        if condition.status != ConditionStatus.DRAFT and may_publish:
+            label = _("Withdraw from the site") if condition.is_on_site else _("Back to draft")
+            actions.append(("withdraw", label))
+        return {
+            "actions": [
+                {
+                    "label": label,
+                    "url": reverse("admin:conditions_condition_workflow", args=[condition.pk, action]),
+                }
+                for action, label in actions
+            ],
+            "publish_url": reverse("admin:conditions_condition_publish", args=[condition.pk])
+            if may_publish and condition.status == ConditionStatus.IN_REVIEW
+            else "",
+        }
+
+    def _condition_or_404(self, request, object_id):
+        condition = self.get_object(request, unquote(object_id))
+        if condition is None or not self.has_view_or_change_permission(request, condition):
+            raise Http404
+        return condition
+
+    def workflow_view(self, request, object_id, action):
+        """Send a draft to medical review, or withdraw a page (POST only)."""
+        condition = self._condition_or_404(request, object_id)
+        allowed = {
+            "submit": self.has_change_permission(request, condition),
+            "withdraw": self._may_publish(request),
+        }
+        if request.method != "POST" or not allowed.get(action):
+            raise Http404
+        try:
+            if action == "submit":
+                condition_submit_for_review(condition=condition)
+                message = _("“%(condition)s” was sent to medical review.")
+            else:
+                was_online = condition.is_on_site
+                condition_withdraw(condition=condition)
+                message = (
+                    _("“%(condition)s” was withdrawn from the site; it is a draft again.")
+                    if was_online
+                    else _("“%(condition)s” is a draft again.")
+                )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.log_change(request, condition, message % {"condition": condition})
+            self.message_user(request, message % {"condition": condition}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:conditions_condition_change", args=[condition.pk]))
+
+    def publish_view(self, request, object_id):
+        """The medical reviewer publishes the page, recording their name, credentials and dates."""
+        condition = self._condition_or_404(request, object_id)
+        if not self._may_publish(request) or condition.status != ConditionStatus.IN_REVIEW:
+            raise Http404
+        default = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+        today = timezone.localdate()
+        initial = {
+            "reviewer_name": getattr(condition, build_localized_fieldname("reviewer_name", default))
+            or request.user.get_full_name(),
+            "reviewer_credentials": getattr(
+                condition, build_localized_fieldname("reviewer_credentials", default)
+            ),
+            "reviewed_on": today,
+            "next_review_due": today + datetime.timedelta(days=REVIEW_INTERVAL_DAYS),
+        }
+        form = ConditionPublishForm(request.POST or None, condition=condition, initial=initial)
+        problems = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                condition_publish(condition=condition, **form.cleaned_data)
+            except ValidationError as error:
+                problems = error.messages
+                condition.refresh_from_db()
+            else:
+                message = _("“%(condition)s” is published.") % {"condition": condition}
+                self.log_change(request, condition, message)
+                self.message_user(request, message, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:conditions_condition_change", args=[condition.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Publish %(condition)s") % {"condition": condition},
+            "subtitle": str(condition),
+            "opts": self.opts,
+            "original": condition,
+            "form": form,
+            "problems": problems or list(condition.publication_problems().values()),
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/conditions/condition/publish.html", context)
+
+    # --- translation reviews ----------------------------------------------------------------------
+
+    def _translation_states(self, request, condition):
+        """Each language's review: checked (by whom, when), stale (edited since) or not yet checked."""
+        condition = Condition.objects.with_page_content().get(pk=condition.pk)
+        may_review = request.user.has_perm("conditions.review_translation")
+        states = []
+        for code, name in settings.LANGUAGES:
+            if code == settings.MODELTRANSLATION_DEFAULT_LANGUAGE:
+                continue
+            review = condition.translation_review(code)
+            states.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "review": review,
+                    "is_current": condition.translation_is_reviewed(code),
+                    "url": reverse("admin:conditions_condition_translation_review", args=[condition.pk, code])
+                    if may_review
+                    else "",
+                }
+            )
+        return states
+
+    def translation_review_view(self, request, object_id, language):
+        """One language's texts beside the English; the reviewer records that they checked them."""
+        condition = self._condition_or_404(request, object_id)
+        default = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+        languages = dict(settings.LANGUAGES)
+        if (
+            not request.user.has_perm("conditions.review_translation")
+            or language not in languages
+            or language == default
+        ):
+            raise Http404
+        condition = Condition.objects.with_page_content().get(pk=condition.pk)
+        form = TranslationReviewForm(
+            request.POST or None, initial={"reviewer_name": request.user.get_full_name()}
+        )
+        if request.method == "POST" and form.is_valid():
+            translation_review_record(
+                condition=condition,
+                language=language,
+                reviewer_name=form.cleaned_data["reviewer_name"],
+                user=request.user,
+            )
+            message = _("The %(language)s translation of “%(condition)s” is recorded as checked.") % {
+                "language": languages[language],
+                "condition": condition,
+            }
+            self.log_change(request, condition, message)
+            self.message_user(request, message, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:conditions_condition_change", args=[condition.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Check the %(language)s translation") % {"language": languages[language]},
+            "subtitle": str(condition),
+            "opts": self.opts,
+            "original": condition,
+            "form": form,
+            "language_code": language,
+            "language_name": languages[language],
+            "review": condition.translation_review(language),
+            "is_current": condition.translation_is_reviewed(language),
+            "texts": _side_by_side(condition, language),
+        }
+        return TemplateResponse(request, "admin/conditions/condition/translation_review.html", context)
 
     def _list_sections(self, request, condition):
         """Each section's number of entries, the languages missing some of their text (where the
@@ -264,6 +547,8 @@ class ConditionAdmin(TabbedAdmin):
             if formset.new_objects or formset.changed_objects or formset.deleted_objects:
                 condition.save(update_fields=["updated_at"])  # the page changed (sitemap, dateModified)
                 self.log_change(request, condition, construct_change_message(forms.Form(), [formset], False))
+                if condition_content_edited(condition=condition):
+                    self._tell_back_to_review(request)
         self.message_user(
             request,
             _("The entries “%(section)s” of %(condition)s were saved.")

@@ -1,6 +1,8 @@
 """Medical knowledge: conditions, the treatments for them and the specialties that practise them."""
 
 import datetime
+import hashlib
+import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -98,7 +100,12 @@ class Treatment(models.Model):
 
 
 class ConditionStatus(models.TextChoices):
+    """The editorial state. A page is on the site from its publication until it is withdrawn
+    (``published_at``): edited after publication, it goes back to medical review and stays online
+    with a notice that the changes are being reviewed."""
+
     DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In medical review")
     PUBLISHED = "published", _("Published")
 
 
@@ -122,9 +129,39 @@ PUBLICATION_REQUIRED_TEXT = (
 )
 
 
+# A language's reader-facing texts, whose review goes stale when one of them changes.
+REVIEWED_CONDITION_TEXT = (
+    "name",
+    "other_names",
+    "summary",
+    "overview",
+    "definition",
+    "definition_note",
+    "symptoms_intro",
+    "mechanism",
+    "care_intro",
+    "korea_intro",
+    "reviewer_credentials",
+)
+REVIEWED_ITEM_TEXT = ("title", "text")
+REVIEWED_TREATMENT_NOTE = ("note",)
+
+
+def translation_fingerprint(condition_texts, item_texts, treatment_notes):
+    """A digest of one language's texts of a condition: plain values, so that migrations can use it."""
+    payload = json.dumps(
+        [list(condition_texts), sorted(item_texts), sorted(treatment_notes)], ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
 class ConditionQuerySet(SearchTextQuerySet):
     def published(self):
-        return self.filter(status=ConditionStatus.PUBLISHED)
+        """Conditions on the site: published, including those whose later changes are in review."""
+        return self.filter(published_at__isnull=False)
+
+    def awaiting_review(self):
+        return self.filter(status=ConditionStatus.IN_REVIEW)
 
     def search_vocabulary(self):
         """The words of these conditions' names and other names (for "Did you mean …?")."""
@@ -147,6 +184,10 @@ class ConditionQuerySet(SearchTextQuerySet):
     def due_for_review(self, today=None):
         today = today or timezone.localdate()
         return self.filter(next_review_due__lt=today)
+
+    def overdue_reviews(self, today=None):
+        """Pages on the site past their next medical review."""
+        return self.published().due_for_review(today)
 
     def with_page_content(self):
         """Everything the condition page shows, in a fixed number of queries."""
@@ -185,6 +226,7 @@ class Condition(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=ConditionStatus.choices, default=ConditionStatus.DRAFT
     )
+    published_at = models.DateTimeField(_("on the site since"), null=True, blank=True, editable=False)
     specialties = models.ManyToManyField(
         Specialty, related_name="conditions", blank=True, verbose_name=_("relevant specialties")
     )
@@ -210,14 +252,24 @@ class Condition(models.Model):
         ordering = ["name_en"]
         verbose_name = _("condition")
         verbose_name_plural = _("conditions")
+        permissions = [
+            ("publish_condition", _("Can publish a condition after its medical review")),
+            ("review_translation", _("Can record the review of a translation")),
+        ]
 
     def __str__(self):
         return self.name
 
     def save(self, *args, **kwargs):
         self.search_text = self.build_search_text()
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        # On the site from publication until withdrawn to a draft.
+        if self.status == ConditionStatus.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        elif self.status == ConditionStatus.DRAFT:
+            self.published_at = None
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            moved = {"published_at"} if "status" in update_fields else set()
+            kwargs["update_fields"] = {*update_fields, "search_text", *moved}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -261,11 +313,46 @@ class Condition(models.Model):
         language = language or get_language()
         return all(self.localized(field, language) for field in ("name", "summary", "overview"))
 
+    def translation_fingerprint(self, language):
+        """The digest of this language's reader-facing texts (uses prefetched items and treatments)."""
+        return translation_fingerprint(
+            [self.localized(field, language) for field in REVIEWED_CONDITION_TEXT],
+            [
+                [
+                    getattr(item, build_localized_fieldname(field, language)) or ""
+                    for field in REVIEWED_ITEM_TEXT
+                ]
+                for item in self.items.all()
+            ],
+            [
+                getattr(link, build_localized_fieldname("note", language)) or ""
+                for link in self.condition_treatments.all()
+            ],
+        )
+
+    def translation_review(self, language=None):
+        """This language's review (current or stale), or None."""
+        language = language or get_language()
+        return next(
+            (review for review in self.translation_reviews.all() if review.language == language), None
+        )
+
     def translation_is_reviewed(self, language=None):
+        """A reviewer checked this language's texts as they are now (editing them makes the check stale)."""
         language = language or get_language()
         if language == settings.LANGUAGE_CODE:
             return True
-        return any(review.language == language for review in self.translation_reviews.all())
+        review = self.translation_review(language)
+        return review is not None and review.fingerprint == self.translation_fingerprint(language)
+
+    @property
+    def is_on_site(self):
+        return self.published_at is not None
+
+    @property
+    def has_changes_in_review(self):
+        """Published, then edited: the page is online and its changes await medical review."""
+        return self.is_on_site and self.status == ConditionStatus.IN_REVIEW
 
     @property
     def review_is_overdue(self):
@@ -375,6 +462,18 @@ class TranslationReview(models.Model):
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     reviewer_name = models.CharField(_("reviewer"), max_length=160)
     reviewed_on = models.DateField(_("reviewed on"), default=datetime.date.today)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    # The digest of the texts the reviewer checked: when the language's texts change, it no longer
+    # matches and the page says again that the translation is not yet checked.
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["language"]
@@ -386,3 +485,6 @@ class TranslationReview(models.Model):
 
     def __str__(self):
         return f"{self.condition} [{self.language}]"
+
+    def is_current(self):
+        return self.fingerprint == self.condition.translation_fingerprint(self.language)

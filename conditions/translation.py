@@ -1,6 +1,16 @@
 from modeltranslation.translator import TranslationOptions, register
+from simple_history import register as keep_history
 
-from conditions.models import Condition, ConditionItem, ConditionTreatment, Specialty, Treatment
+from conditions.models import (
+    REVIEWED_CONDITION_TEXT,
+    Condition,
+    ConditionItem,
+    ConditionTreatment,
+    Reference,
+    Specialty,
+    TranslationReview,
+    Treatment,
+)
 
 
 @register(Specialty)
@@ -17,20 +27,8 @@ class TreatmentTranslationOptions(TranslationOptions):
 
 @register(Condition)
 class ConditionTranslationOptions(TranslationOptions):
-    fields = (
-        "name",
-        "other_names",
-        "summary",
-        "overview",
-        "definition",
-        "definition_note",
-        "symptoms_intro",
-        "mechanism",
-        "care_intro",
-        "korea_intro",
-        "reviewer_name",
-        "reviewer_credentials",
-    )
+    # The texts a translation reviewer checks, and the reviewer's name as readers see it.
+    fields = (*REVIEWED_CONDITION_TEXT, "reviewer_name")
     required_languages = {"en": ("name", "summary", "overview")}
 
 
@@ -43,3 +41,13 @@ class ConditionItemTranslationOptions(TranslationOptions):
 @register(ConditionTreatment)
 class ConditionTreatmentTranslationOptions(TranslationOptions):
     fields = ("note",)
+
+
+# The change history is registered after the translations, so that it keeps every language's column.
+keep_history(Specialty)
+keep_history(Treatment)
+keep_history(Condition, m2m_fields=["specialties"], excluded_fields=["search_text", "updated_at"])
+keep_history(ConditionItem)
+keep_history(ConditionTreatment)
+keep_history(Reference)
+keep_history(TranslationReview)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import get_language, get_language_info
 from django.views.decorators.http import require_safe
 
@@ -23,12 +24,27 @@ def condition_list(request):
     )
 
 
+def _may_preview(user):
+    """Staff who may see conditions in the admin see drafts and pages in review at their real URL."""
+    return (
+        user.is_authenticated
+        and user.is_staff
+        and user.is_verified()
+        and user.has_perm("conditions.view_condition")
+    )
+
+
 @require_safe
 def condition_detail(request, slug):
-    condition = get_object_or_404(Condition.objects.published().with_page_content(), slug=slug)
+    conditions = Condition.objects.with_page_content()
+    if not _may_preview(request.user):
+        conditions = conditions.published()
+    condition = get_object_or_404(conditions, slug=slug)
     language = get_language()
     context = {
         "condition": condition,
+        # A page not (yet) on the site, shown to staff: marked as a preview, kept out of search engines.
+        "is_preview": not condition.is_on_site,
         "language_name": get_language_info(language)["name_local"],
         "is_translated": condition.is_translated(language),
         "translation_is_reviewed": condition.translation_is_reviewed(language),
@@ -47,4 +63,8 @@ def condition_detail(request, slug):
             condition, page_url=request.build_absolute_uri(condition.get_absolute_url()), language=language
         ),
     }
-    return render(request, "conditions/condition_detail.html", context)
+    response = render(request, "conditions/condition_detail.html", context)
+    if context["is_preview"]:
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        add_never_cache_headers(response)
+    return response

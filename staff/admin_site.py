@@ -1,11 +1,12 @@
-from functools import update_wrapper
+from functools import partial, update_wrapper
 
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.urls import reverse
+from django.urls import path, reverse
 
+from clinic_portal import translation_status_views
 from staff.decorators import redirect_with_next
 
 
@@ -48,7 +49,8 @@ class StaffAdminSite(admin.AdminSite):
         for pattern in urls:
             if getattr(pattern, "name", None) == "view_on_site":
                 pattern.callback = self.admin_view(_public_pages_only(pattern.callback))
-        return urls
+        status_view = partial(translation_status_views.translation_status, site=self)
+        return [path("translations/", self.admin_view(status_view), name="translation_status"), *urls]
 
     def index(self, request, extra_context=None):
         """The front page, with the panels the apps' admins provide (``index_panel(request)``
@@ -58,6 +60,8 @@ class StaffAdminSite(admin.AdminSite):
             for model_admin in self._registry.values()
             if (provider := getattr(model_admin, "index_panel", None)) and (panel := provider(request))
         ]
+        if translations_panel := translation_status_views.index_panel(request):
+            panels.append(translations_panel)
         return super().index(request, {"panels": panels, **(extra_context or {})})
 
     def has_permission(self, request):

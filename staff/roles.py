@@ -4,6 +4,7 @@ from django.db.models import Q
 
 ADMIN = "Admin"
 CONTENT_EDITOR = "Content editor"
+MEDICAL_REVIEWER = "Medical reviewer"
 CLINIC_MANAGER = "Clinic manager"
 COORDINATOR = "Coordinator"
 COORDINATOR_LEAD = "Coordinator lead"
@@ -19,10 +20,31 @@ _COORDINATOR = [
     "conditions.view_condition",
 ]
 
-# "app_label.*" is every permission of that app.
+# Publishing medical content and vouching for a translation are the medical reviewer's, not the editor's.
+_MEDICAL_SIGN_OFF = [
+    "conditions.publish_condition",
+    "conditions.review_translation",
+    # Checks are recorded through the review page only, never typed in or restored by an editor.
+    "conditions.add_translationreview",
+    "conditions.change_translationreview",
+    "conditions.delete_translationreview",
+]
+
+# "app_label.*" is every permission of that app; "-app_label.codename" takes one away again.
 ROLES = {
     ADMIN: ["*"],
-    CONTENT_EDITOR: ["conditions.*"],
+    CONTENT_EDITOR: ["conditions.*", *(f"-{permission}" for permission in _MEDICAL_SIGN_OFF)],
+    MEDICAL_REVIEWER: [
+        *_MEDICAL_SIGN_OFF,
+        "conditions.view_condition",
+        "conditions.view_conditionitem",
+        "conditions.view_conditiontreatment",
+        "conditions.view_reference",
+        "conditions.view_translationreview",
+        "conditions.view_treatment",
+        "conditions.view_specialty",
+        "conditions.view_historicalcondition",
+    ],
     CLINIC_MANAGER: [
         "clinics.*",
         "conditions.view_condition",
@@ -54,16 +76,21 @@ def coordinators():
 
 
 def _permissions_for(Permission, patterns):
-    query = Q(pk__in=[])
+    query, taken_away = Q(pk__in=[]), Q(pk__in=[])
     for pattern in patterns:
         if pattern == "*":
             return Permission.objects.all()
-        app_label, codename = pattern.split(".", 1)
+        excluded = pattern.startswith("-")
+        app_label, codename = pattern.removeprefix("-").split(".", 1)
         if codename == "*":
-            query |= Q(content_type__app_label=app_label)
+            match = Q(content_type__app_label=app_label)
         else:
-            query |= Q(content_type__app_label=app_label, codename=codename)
-    return Permission.objects.filter(query)
+            match = Q(content_type__app_label=app_label, codename=codename)
+        if excluded:
+            taken_away |= match
+        else:
+            query |= match
+    return Permission.objects.filter(query).exclude(taken_away)
 
 
 def sync_roles(apps=None):

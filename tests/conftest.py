@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.test import TestCase
 from django.utils import translation
 
 from tests.support.browser import CHROMIUM
@@ -39,8 +40,10 @@ def demo(db):
     from clinics.demo.loader import load as load_clinics
     from conditions.demo.loader import load as load_conditions
 
-    load_conditions()
-    load_clinics()
+    # As a committed transaction leaves them: search texts are rebuilt at the commit.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        load_conditions()
+        load_clinics()
 
 
 @pytest.fixture
@@ -120,8 +123,10 @@ def demo_site(live_server):
     from clinics.demo.loader import load as load_clinics
     from conditions.demo.loader import load as load_conditions
 
-    load_conditions()
-    load_clinics()
+    # As a committed transaction leaves them: search texts are rebuilt at the commit.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        load_conditions()
+        load_clinics()
     return live_server
 
 

@@ -3,6 +3,8 @@
 import datetime
 import itertools
 
+from django.test import TestCase
+
 from conditions.models import (
     Condition,
     ConditionItem,
@@ -78,7 +80,6 @@ def make_condition(*, symptoms=0, causes=0, treatments=0, **fields):
 
 def make_clinic(*, treatments=(), specialties=(), **fields):
     from clinics.models import Clinic, ClinicKind, ClinicTreatment
-    from clinics.services import clinic_refresh_search_text
 
     number = next(_sequence)
     fields.setdefault("slug", f"clinic-{number}")
@@ -89,10 +90,11 @@ def make_clinic(*, treatments=(), specialties=(), **fields):
     fields.setdefault("address_ko", "서울특별시")
     fields.setdefault("address_en", "Seoul")
     fields.setdefault("is_published", True)
-    clinic = Clinic.objects.create(**fields)
-    clinic.specialties.set(specialties)
-    ClinicTreatment.objects.bulk_create(
-        ClinicTreatment(clinic=clinic, treatment=treatment) for treatment in treatments
-    )
-    clinic_refresh_search_text(clinic=clinic)
+    # As a committed transaction leaves it: the search text is rebuilt at the commit.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        clinic = Clinic.objects.create(**fields)
+        clinic.specialties.set(specialties)
+        ClinicTreatment.objects.bulk_create(
+            ClinicTreatment(clinic=clinic, treatment=treatment) for treatment in treatments
+        )
     return clinic

@@ -146,7 +146,9 @@ def test_an_editor_cannot_publish_clonus_without_its_english_care_intro(page, de
     page.click("input[name=_continue]")
     page.locator(".messagelist .success").wait_for()
     clonus.refresh_from_db()
-    assert (clonus.status, clonus.summary_en) == ("published", "A changed summary.")
+    # The page was published: the change goes to medical review, and the page stays online.
+    assert (clonus.status, clonus.summary_en) == ("in_review", "A changed summary.")
+    assert clonus.published_at is not None
     assert [error for error in console_errors if "status of 400" not in error] == []
 
 

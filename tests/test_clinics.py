@@ -5,6 +5,7 @@ from html import unescape
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.utils import translation
 from modeltranslation.utils import build_localized_fieldname
 
@@ -36,8 +37,9 @@ TODAY = datetime.date(2026, 11, 25)
 
 @pytest.fixture
 def demo(db):
-    load_conditions()
-    load_clinics()
+    with TestCase.captureOnCommitCallbacks(execute=True):  # as a committed load leaves it
+        load_conditions()
+        load_clinics()
     return Condition.objects.with_page_content().get(slug="clonus")
 
 
@@ -303,9 +305,9 @@ def _many_clinics(count, condition):
 def test_condition_page_with_clinics_has_constant_queries(client, django_assert_num_queries, count):
     condition = make_condition(symptoms=3, causes=3, treatments=3)
     _many_clinics(count, condition)
-    # 6 for the condition page; clinics, matched treatments, matched specialties, languages,
+    # 6 for the condition page; clinics, matched treatments, matched specialties, languages, photos,
     # accreditations for the matching list; conditions and clinics offered in the request form
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         html = page_text(client.get(f"/en/conditions/{condition.slug}/", {"language": "ru"}))
     assert len(card_slugs(html)) == min(count, 10)
 
@@ -322,8 +324,8 @@ def test_condition_page_with_clinics_has_constant_queries(client, django_assert_
 def test_directory_has_constant_queries(client, django_assert_num_queries, count, params):
     condition = make_condition(treatments=1)
     _many_clinics(count, condition)
-    # specialty and treatment choices, count, page, languages, accreditations, specialties
-    with django_assert_num_queries(7):
+    # specialty and treatment choices, count, page, languages, photos, accreditations, specialties
+    with django_assert_num_queries(8):
         html = page_text(client.get("/en/clinics/", params))
     assert len(card_slugs(html)) == min(count, 20)
 
@@ -335,9 +337,9 @@ def test_clinic_page_has_constant_queries(client, django_assert_num_queries, cou
     clinic = Clinic.objects.get(slug="load-000")
     for number in range(count):
         make_condition(slug=f"treated-{number}").specialties.set(clinic.specialties.all())
-    # clinic, languages, accreditations (current + all), specialties, services, treatments, doctors,
-    # conditions treated; conditions and the clinic offered in the request form
-    with django_assert_num_queries(11):
+    # clinic, languages, photos, accreditations (current + all), specialties, services, treatments,
+    # doctors, conditions treated; conditions and the clinic offered in the request form
+    with django_assert_num_queries(12):
         html = page_text(client.get(clinic.get_absolute_url()))
     assert html.count('href="/en/conditions/treated-') == count
 

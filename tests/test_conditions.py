@@ -7,7 +7,8 @@ import pytest
 from django.utils import translation
 
 from conditions.demo.loader import english_strings, load, translations
-from conditions.models import Condition, ConditionStatus, TranslationReview
+from conditions.models import Condition, ConditionStatus
+from conditions.services import translation_review_record
 from tests.factories import make_condition
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +221,7 @@ def test_unreviewed_translation_shows_notice_until_a_reviewer_checks_it(client, 
     assert notice in korean_page
     assert '<a href="/en/conditions/clonus/" hreflang="en">' in korean_page
 
-    TranslationReview.objects.create(condition=demo, language="ko", reviewer_name="Dr. Kim")
+    translation_review_record(condition=demo, language="ko", reviewer_name="Dr. Kim")
 
     assert notice not in page_text(client.get("/ko/conditions/clonus/"))
     assert "medical reviewer" not in page_text(client.get("/en/conditions/clonus/"))

@@ -25,11 +25,6 @@ def admin_client(client):
     return signed_in(admin, client=client)
 
 
-def condition_form(client, condition):
-    url = f"/admin/conditions/condition/{condition.pk}/change/"
-    return url, form_pairs(client.get(url).content.decode(), "condition_form")
-
-
 def clinic_form(client, clinic):
     url = f"/admin/clinics/clinic/{clinic.pk}/change/"
     return url, form_pairs(client.get(url).content.decode(), "clinic_form")
@@ -93,42 +88,47 @@ def test_condition_draft_may_lack_everything():
     condition.full_clean()
 
 
-def test_condition_admin_refuses_to_publish_without_english_care_intro(admin_client):
-    condition = make_condition(status=ConditionStatus.DRAFT, care_intro_en="")
-    url, pairs = condition_form(admin_client, condition)
+def publish_form(client, condition):
+    url = f"/admin/conditions/condition/{condition.pk}/publish/"
+    return url, form_pairs(client.get(url).content.decode(), "publish_form")
 
-    response = admin_client.post(url, as_post_data(pairs, status="published", summary_en="A new summary."))
+
+def test_condition_admin_refuses_to_publish_without_english_care_intro(admin_client):
+    condition = make_condition(status=ConditionStatus.IN_REVIEW, care_intro_en="")
+    url, pairs = publish_form(admin_client, condition)
+
+    response = admin_client.post(url, as_post_data(pairs, reviewer_name="Dr Park Minho"))
 
     assert response.status_code == 200
     assert "A published condition needs its “introduction to care and treatment” in English." in (
         response.content.decode()
     )
     condition.refresh_from_db()
-    assert (condition.status, condition.summary_en) == ("draft", f"Summary of {condition.name_en.lower()}.")
+    assert (condition.status, condition.reviewer_name_en) == ("in_review", "Dr Kim Jisoo")
 
 
 def test_condition_admin_refuses_a_next_review_before_the_last_in_russian(admin_client):
-    condition = make_condition(status=ConditionStatus.DRAFT)
-    url, pairs = condition_form(admin_client, condition)
+    condition = make_condition(status=ConditionStatus.IN_REVIEW)
+    url, pairs = publish_form(admin_client, condition)
 
     with translation.override("ru"):
         response = admin_client.post(
             url,
-            as_post_data(pairs, status="published", last_reviewed="2026-05-01", next_review_due="2026-04-01"),
+            as_post_data(pairs, reviewed_on="2026-05-01", next_review_due="2026-04-01"),
             HTTP_ACCEPT_LANGUAGE="ru",
         )
 
     assert response.status_code == 200
     assert "Следующая проверка должна быть позже последней." in response.content.decode()
     condition.refresh_from_db()
-    assert (condition.status, condition.last_reviewed) == ("draft", datetime.date(2026, 1, 15))
+    assert (condition.status, condition.last_reviewed) == ("in_review", datetime.date(2026, 1, 15))
 
 
 def test_condition_admin_publishes_a_complete_condition(admin_client):
-    condition = make_condition(status=ConditionStatus.DRAFT)
-    url, pairs = condition_form(admin_client, condition)
+    condition = make_condition(status=ConditionStatus.IN_REVIEW)
+    url, pairs = publish_form(admin_client, condition)
 
-    response = admin_client.post(url, as_post_data(pairs, status="published"))
+    response = admin_client.post(url, as_post_data(pairs))
 
     assert response.status_code == 302
     condition.refresh_from_db()

@@ -168,8 +168,8 @@ def test_clinic_near_misses_have_constant_queries(client, django_assert_num_quer
         make_clinic(slug=f"near-{number:03d}", treatments=[treatment])
     # specialty and treatment choices, count; the vocabulary (conditions, treatments, specialties),
     # the corrected search and the similar names (the candidates); the near misses, their languages,
-    # accreditations and specialties
-    with django_assert_num_queries(12):
+    # photos, accreditations and specialties
+    with django_assert_num_queries(13):
         html = page_text(client.get("/en/clinics/", {"q": "botx"}))
     assert len(clinic_cards(html)) == min(count, 5)
     assert 'Did you mean <a href="?q=botox"><bdi>botox</bdi></a>?' in html
@@ -286,11 +286,17 @@ def test_renaming_a_specialty_updates_clinic_search(knowledge, committed):
     assert found_clinics("than kinh hoc") == {clinic.slug}
 
 
-def test_saving_an_unrelated_field_refreshes_no_clinic(knowledge, django_assert_num_queries):
+def test_saving_an_unrelated_field_refreshes_no_clinic(knowledge, committed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     _clinic, _treatment, _specialty, condition = knowledge
     condition.next_review_due = None
-    with django_assert_num_queries(1):
+    with CaptureQueriesContext(connection) as queries, committed():
         condition.save(update_fields=["next_review_due"])
+    # The condition and its change history are written; no clinic is even looked up.
+    assert [query["sql"] for query in queries if "clinics_" in query["sql"]] == []
+    assert any("conditions_historicalcondition" in query["sql"] for query in queries)
 
 
 def test_bulk_rebuild_agrees_with_the_treating_rule(demo):
@@ -353,3 +359,54 @@ def test_a_draft_condition_is_no_search_word_for_clinics(knowledge, committed):
     with committed():
         draft.save()
     assert found_clinics("chorea") == {clinic.slug}
+
+
+# One owner: whatever changes what a clinic is found by brings its search text up to date
+
+
+def test_a_clinics_own_rows_keep_its_search_text_fresh(knowledge, committed):
+    from clinics.models import ClinicTreatment
+
+    clinic, _treatment, _specialty, _condition = knowledge
+    pump = make_treatment(name_en="Baclofen pump", synonyms_ko="바클로펜 펌프")
+    with committed():
+        link = ClinicTreatment.objects.create(clinic=clinic, treatment=pump)
+    assert found_clinics("바클로펜 펌프") == {clinic.slug}
+    with committed():
+        link.delete()
+    assert found_clinics("바클로펜") == set()
+
+    with committed():
+        clinic.specialties.add(make_specialty(name_en="Neurosurgery", name_ru="Нейрохирургия"))
+    assert found_clinics("нейрохирургия") == {clinic.slug}
+    with committed():
+        clinic.specialties.clear()
+    assert found_clinics("нейрохирургия") == set()
+
+    clinic.name_ja = "ハンビット病院"
+    with committed():
+        clinic.save()
+    assert found_clinics("ハンビット") == {clinic.slug}
+
+
+def test_a_change_touching_many_clinics_is_rebuilt_by_the_task_worker(knowledge, committed, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from clinics import services
+    from clinics.tasks import refresh_clinic_search_texts
+
+    _clinic, treatment, _specialty, _condition = knowledge
+    for _number in range(services.BACKGROUND_REFRESH_THRESHOLD):
+        make_clinic(treatments=[treatment])
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    treatment.name_vi = "Phong bế thần kinh"
+    with committed():
+        treatment.save()
+
+    # Queued, not done within the request: the clinics are not found by the new name yet.
+    [queued] = DBTaskResult.objects.all()
+    assert queued.task_path == "clinics.tasks.refresh_clinic_search_texts"
+    assert found_clinics("phong be than kinh") == set()
+    refresh_clinic_search_texts.call(**queued.args_kwargs["kwargs"])
+    assert len(found_clinics("phong be than kinh")) == services.BACKGROUND_REFRESH_THRESHOLD + 1

@@ -16,10 +16,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from clinics.models import Clinic
-from conditions.models import Condition, Specialty, Treatment
+from conditions.models import Condition, ConditionStatus, Specialty, Treatment
 from inquiries.models import Attachment, Inquiry, OutgoingEmail
 from staff.models import AuditEntry
-from staff.roles import ADMIN, CLINIC_MANAGER, CONTENT_EDITOR, COORDINATOR, COORDINATOR_LEAD
+from staff.roles import (
+    ADMIN,
+    CLINIC_MANAGER,
+    CONTENT_EDITOR,
+    COORDINATOR,
+    COORDINATOR_LEAD,
+    MEDICAL_REVIEWER,
+)
+from tests.factories import make_condition
 from tests.support.patients import follow_up_url_from, pdf_bytes, submit, upload
 from tests.support.staff import make_staff, signed_in
 
@@ -32,6 +40,7 @@ STAFF = [
     "unlimited",
     "lead",
     "content_editor",
+    "medical_reviewer",
     "clinic_manager",
     "admin",
 ]
@@ -63,6 +72,7 @@ def world(client, demo, settings):
         "unlimited": make_staff("coord-all", COORDINATOR, languages=["ko"]),
         "lead": make_staff("lead", COORDINATOR_LEAD),
         "content_editor": make_staff("editor", CONTENT_EDITOR),
+        "medical_reviewer": make_staff("reviewer", MEDICAL_REVIEWER),
         "clinic_manager": make_staff("clinics", CLINIC_MANAGER),
         "admin": make_staff("admin", ADMIN),
         "deactivated": make_staff("gone", COORDINATOR_LEAD),
@@ -94,6 +104,7 @@ def world(client, demo, settings):
             "group": Group.objects.first().pk,
             "clinic": clinic_a.pk,
             "condition": Condition.objects.get(slug="clonus").pk,
+            "condition_in_review": make_condition(slug="in-review", status=ConditionStatus.IN_REVIEW).pk,
             "treatment": Treatment.objects.first().pk,
             "specialty": Specialty.objects.first().pk,
             "totp": TOTPDevice.objects.first().pk,
@@ -114,12 +125,19 @@ CONTENT = codes(content_editor=200, admin=200)
 CLINICS = codes(clinic_manager=200, admin=200)
 CLINIC_VIEWERS = codes(clinic_manager=200, admin=200, **dict.fromkeys(COORDINATORS, 200))
 CONDITION_VIEWERS = codes(
-    content_editor=200, clinic_manager=200, admin=200, **dict.fromkeys(COORDINATORS, 200)
+    content_editor=200,
+    medical_reviewer=200,
+    clinic_manager=200,
+    admin=200,
+    **dict.fromkeys(COORDINATORS, 200),
 )
-CONTENT_AND_CLINIC_MANAGER = codes(content_editor=200, clinic_manager=200, admin=200)
+# Those who read the medical knowledge: content editors, medical reviewers, clinic managers.
+CONTENT_AND_CLINIC_MANAGER = codes(content_editor=200, medical_reviewer=200, clinic_manager=200, admin=200)
+CONTENT_READERS = codes(content_editor=200, medical_reviewer=200, admin=200)
+MEDICAL_SIGN_OFF = codes(medical_reviewer=200, admin=200)
 INQUIRY_A = codes(coordinator_a=200, unlimited=200, lead=200, admin=200)
 INQUIRY_B = codes(coordinator_b=200, unlimited=200, lead=200, admin=200)
-ALL_INQUIRIES = codes(200, content_editor=404, clinic_manager=404)
+ALL_INQUIRIES = codes(200, content_editor=404, medical_reviewer=404, clinic_manager=404)
 
 
 def model_pages(app_model, key, *, view, add, delete):
@@ -132,6 +150,20 @@ def model_pages(app_model, key, *, view, add, delete):
         (f"{app_model} history", lambda o: f"{base}{o[key]}/history/", view),
         (f"{app_model} delete", lambda o: f"{base}{o[key]}/delete/", delete),
         (f"{app_model} object", lambda o: f"{base}{o[key]}/", REDIRECT),
+    ]
+
+
+def changes_pages(app_model, key, *, view, change):
+    """An object's Changes page (for who may view it) and its restore button (GET: 405 for who may
+    change it)."""
+    base = f"/admin/{app_model}/"
+    return [
+        (f"{app_model} changes", lambda o: f"{base}{o[key]}/changes/", view),
+        (
+            f"{app_model} changes restore (GET)",
+            lambda o: f"{base}{o[key]}/changes/restore/",
+            {**change, **{u: 405 for u, code in change.items() if code == 200}},
+        ),
     ]
 
 
@@ -169,6 +201,10 @@ CASES = [
         REDIRECT,
     ),
     ("unknown admin page", lambda o: "/admin/no-such-page/", codes()),
+    # the translations' status: for those who write or check content, or manage clinics (their kinds only)
+    ("translation status", lambda o: "/admin/translations/", CONTENT_AND_CLINIC_MANAGER),
+    ("translation status of clinics", lambda o: "/admin/translations/?kind=clinics", CLINICS),
+    ("translation status of conditions", lambda o: "/admin/translations/?kind=conditions", CONTENT_READERS),
     ("app: conditions", lambda o: "/admin/conditions/", CONDITION_VIEWERS),
     ("app: clinics", lambda o: "/admin/clinics/", CLINIC_VIEWERS),
     ("app: inquiries", lambda o: "/admin/inquiries/", ALL_INQUIRIES),
@@ -203,7 +239,33 @@ CASES = [
     (
         "entries of a condition's section",
         lambda o: f"/admin/conditions/condition/{o['condition']}/items/symptom/",
-        CONTENT,
+        CONTENT_READERS,
+    ),
+    # the editorial workflow: publishing and checking translations are the medical reviewer's
+    (
+        "publish a condition in review",
+        lambda o: f"/admin/conditions/condition/{o['condition_in_review']}/publish/",
+        MEDICAL_SIGN_OFF,
+    ),
+    (
+        "publish a published condition",
+        lambda o: f"/admin/conditions/condition/{o['condition']}/publish/",
+        NOTHING,
+    ),
+    (
+        "workflow action (GET)",
+        lambda o: f"/admin/conditions/condition/{o['condition_in_review']}/workflow/withdraw/",
+        NOTHING,
+    ),
+    (
+        "check a translation",
+        lambda o: f"/admin/conditions/condition/{o['condition']}/translations/ko/",
+        MEDICAL_SIGN_OFF,
+    ),
+    (
+        "check the English",
+        lambda o: f"/admin/conditions/condition/{o['condition']}/translations/en/",
+        NOTHING,
     ),
     (
         "entries of an unknown section",
@@ -222,6 +284,20 @@ CASES = [
         "conditions/specialty", "specialty", view=CONTENT_AND_CLINIC_MANAGER, add=CONTENT, delete=CONTENT
     ),
     *model_pages("clinics/clinic", "clinic", view=CLINIC_VIEWERS, add=CLINICS, delete=CLINICS),
+    # clinics in bulk: importing takes adding and changing clinics, exporting viewing them
+    ("clinic import", lambda o: "/admin/clinics/clinic/import/", CLINICS),
+    (
+        "clinic import confirmation (GET)",
+        lambda o: "/admin/clinics/clinic/process_import/",
+        codes(clinic_manager=405, admin=405),
+    ),
+    ("clinic export", lambda o: "/admin/clinics/clinic/export/", CLINIC_VIEWERS),
+    # the recorded changes of content, and the button restoring an earlier value
+    *changes_pages("conditions/condition", "condition", view=CONDITION_VIEWERS, change=CONTENT),
+    *changes_pages("conditions/treatment", "treatment", view=CONTENT_AND_CLINIC_MANAGER, change=CONTENT),
+    *changes_pages("conditions/specialty", "specialty", view=CONTENT_AND_CLINIC_MANAGER, change=CONTENT),
+    *changes_pages("clinics/clinic", "clinic", view=CLINIC_VIEWERS, change=CLINICS),
+    ("changes of a missing object", lambda o: "/admin/conditions/condition/999999/changes/", codes()),
     # users, devices, sign-in records, tasks: admins only
     *model_pages("auth/user", "user", view=ADMIN_ONLY, add=ADMIN_ONLY, delete=ADMIN_ONLY),
     *model_pages("auth/group", "group", view=ADMIN_ONLY, add=ADMIN_ONLY, delete=ADMIN_ONLY),
@@ -234,7 +310,7 @@ CASES = [
     ("missing object", lambda o: "/admin/conditions/condition/999999/change/", codes()),
 ]
 
-WORKSPACE_STAFF = codes(200, content_editor=404, clinic_manager=404)
+WORKSPACE_STAFF = codes(200, content_editor=404, medical_reviewer=404, clinic_manager=404)
 for reference_key, reach in (("reference_a", INQUIRY_A), ("reference_b", INQUIRY_B)):
     CASES += [
         (f"workspace {reference_key}", lambda o, k=reference_key: f"/workspace/{o[k]}/", reach),
@@ -242,7 +318,7 @@ for reference_key, reach in (("reference_a", INQUIRY_A), ("reference_b", INQUIRY
             (
                 f"workspace {action} {reference_key} (GET)",
                 lambda o, k=reference_key, a=action: f"/workspace/{o[k]}/{a}/",
-                codes(405, content_editor=404, clinic_manager=404),
+                codes(405, content_editor=404, medical_reviewer=404, clinic_manager=404),
             )
             for action in ("reply", "note", "status", "assign")
         ),
@@ -256,6 +332,20 @@ WORKSPACE_POSTS = [
     (f"/workspace/{{{key}}}/{action}/", {**reach, **{u: 400 for u, code in reach.items() if code == 200}})
     for key, reach in (("reference_a", INQUIRY_A), ("reference_b", INQUIRY_B))
     for action in ("reply", "note", "status", "assign")
+]
+
+# The restore button posted empty: refused as invalid (400) for who may change the object, else 404.
+RESTORE_POSTS = [
+    (
+        f"/admin/{app_model}/{{{key}}}/changes/restore/",
+        {**reach, **{u: 400 for u, code in reach.items() if code == 200}},
+    )
+    for app_model, key, reach in (
+        ("conditions/condition", "condition", CONTENT),
+        ("conditions/treatment", "treatment", CONTENT),
+        ("conditions/specialty", "specialty", CONTENT),
+        ("clinics/clinic", "clinic", CLINICS),
+    )
 ]
 
 # Actions are posted to the list page: the same rule, 404 for whoever may not run them.
@@ -282,7 +372,7 @@ def test_every_staff_url_answers_each_kind_of_user_as_expected(world):
             status = world["clients"][user].get(url).status_code
             if status != expected[user]:
                 mismatches.append(f"{label} ({url}) as {user}: {status}, expected {expected[user]}")
-    for template, expected in WORKSPACE_POSTS:
+    for template, expected in [*WORKSPACE_POSTS, *RESTORE_POSTS]:
         url = template.format(**objects)
         for user in USERS:
             status = world["clients"][user].post(url, {}).status_code
@@ -329,6 +419,7 @@ def test_no_staff_url_is_missing_from_the_matrix():
             "group",
             "clinic",
             "condition",
+            "condition_in_review",
             "treatment",
             "specialty",
             "totp",

@@ -10,10 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from clinics.models import Accreditation, Clinic, ClinicLanguage, ClinicService, ClinicTreatment, Doctor
-from clinics.services import clinic_refresh_search_text
-from conditions.demo.loader import localized_values, read_translations
+from conditions.demo.loader import create_with_history, localized_values, read_translations
 from conditions.models import Specialty, Treatment
 
 DEMO_DIR = Path(__file__).resolve().parent
@@ -47,6 +47,7 @@ def _date(value):
     return datetime.date.fromisoformat(value) if value else None
 
 
+@transaction.atomic
 def load():
     translated = translations()
     specialties = {specialty.slug: specialty for specialty in Specialty.objects.all()}
@@ -89,49 +90,58 @@ def _load_clinic(row, specialties, treatments, translated):
     clinic.specialties.set([specialties[slug] for slug in row["specialties"]])
 
     clinic.clinic_treatments.all().delete()
-    ClinicTreatment.objects.bulk_create(
-        ClinicTreatment(
-            clinic=clinic,
-            treatment=treatments[link["treatment"]],
-            price_min_krw=link["price_min_krw"],
-            price_max_krw=link["price_max_krw"],
-            typical_stay_days=link["typical_stay_days"],
-            **localized_values(
-                f"{prefix}.treatment.{link['treatment']}.note", link["note"], "note", translated
-            ),
-        )
-        for link in row["treatments"]
+    create_with_history(
+        ClinicTreatment,
+        [
+            ClinicTreatment(
+                clinic=clinic,
+                treatment=treatments[link["treatment"]],
+                price_min_krw=link["price_min_krw"],
+                price_max_krw=link["price_max_krw"],
+                typical_stay_days=link["typical_stay_days"],
+                **localized_values(
+                    f"{prefix}.treatment.{link['treatment']}.note", link["note"], "note", translated
+                ),
+            )
+            for link in row["treatments"]
+        ],
     )
     clinic.languages.all().delete()
-    ClinicLanguage.objects.bulk_create(
-        ClinicLanguage(clinic=clinic, language=language, role=role) for language, role in row["languages"]
+    create_with_history(
+        ClinicLanguage,
+        [ClinicLanguage(clinic=clinic, language=language, role=role) for language, role in row["languages"]],
     )
     clinic.services.all().delete()
-    ClinicService.objects.bulk_create(
-        ClinicService(clinic=clinic, service=service) for service in row["services"]
+    create_with_history(
+        ClinicService, [ClinicService(clinic=clinic, service=service) for service in row["services"]]
     )
     clinic.accreditations.all().delete()
-    Accreditation.objects.bulk_create(
-        Accreditation(
-            clinic=clinic,
-            kind=accreditation["kind"],
-            valid_from=_date(accreditation["valid_from"]),
-            valid_until=_date(accreditation["valid_until"]),
-            certificate_number=accreditation["certificate_number"],
-        )
-        for accreditation in row["accreditations"]
+    create_with_history(
+        Accreditation,
+        [
+            Accreditation(
+                clinic=clinic,
+                kind=accreditation["kind"],
+                valid_from=_date(accreditation["valid_from"]),
+                valid_until=_date(accreditation["valid_until"]),
+                certificate_number=accreditation["certificate_number"],
+            )
+            for accreditation in row["accreditations"]
+        ],
     )
     clinic.doctors.all().delete()
-    Doctor.objects.bulk_create(
-        Doctor(
-            clinic=clinic,
-            specialty=specialties[doctor["specialty"]],
-            languages=doctor["languages"],
-            position=number,
-            **localized_values(f"{prefix}.doctor.{number}.name", doctor["name"], "name", translated),
-            **localized_values(f"{prefix}.doctor.{number}.title", doctor["title"], "title", translated),
-        )
-        for number, doctor in enumerate(row["doctors"], start=1)
+    create_with_history(
+        Doctor,
+        [
+            Doctor(
+                clinic=clinic,
+                specialty=specialties[doctor["specialty"]],
+                languages=doctor["languages"],
+                position=number,
+                **localized_values(f"{prefix}.doctor.{number}.name", doctor["name"], "name", translated),
+                **localized_values(f"{prefix}.doctor.{number}.title", doctor["title"], "title", translated),
+            )
+            for number, doctor in enumerate(row["doctors"], start=1)
+        ],
     )
-    clinic_refresh_search_text(clinic=clinic)
     return clinic

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from modeltranslation.utils import build_localized_fieldname
+from simple_history.utils import bulk_create_with_history
 
 from conditions.models import (
     Condition,
@@ -79,6 +81,12 @@ def localized_values(key, english, field, translated):
     return values
 
 
+def create_with_history(model, objects):
+    """Create the rows at once, each with its first entry in the change history."""
+    return bulk_create_with_history(list(objects), model)
+
+
+@transaction.atomic
 def load():
     catalogue = _read("catalogue.json")
     translated = translations()
@@ -148,24 +156,30 @@ def _load_condition(data, specialties, treatments, translated):
                     **values,
                 )
             )
-    ConditionItem.objects.bulk_create(items)
+    create_with_history(ConditionItem, items)
 
     condition.condition_treatments.all().delete()
-    ConditionTreatment.objects.bulk_create(
-        ConditionTreatment(
-            condition=condition,
-            treatment=treatments[link["treatment"]],
-            position=position,
-            **localized_values(
-                f"{prefix}.treatment.{link['treatment']}.note", link["note"], "note", translated
-            ),
-        )
-        for position, link in enumerate(data["treatments"], start=1)
+    create_with_history(
+        ConditionTreatment,
+        [
+            ConditionTreatment(
+                condition=condition,
+                treatment=treatments[link["treatment"]],
+                position=position,
+                **localized_values(
+                    f"{prefix}.treatment.{link['treatment']}.note", link["note"], "note", translated
+                ),
+            )
+            for position, link in enumerate(data["treatments"], start=1)
+        ],
     )
 
     condition.references.all().delete()
-    Reference.objects.bulk_create(
-        Reference(condition=condition, citation=citation, position=position)
-        for position, citation in enumerate(data["references"], start=1)
+    create_with_history(
+        Reference,
+        [
+            Reference(condition=condition, citation=citation, position=position)
+            for position, citation in enumerate(data["references"], start=1)
+        ],
     )
     return condition

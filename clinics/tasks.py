@@ -1,0 +1,12 @@
+"""Background work of the clinics app."""
+
+from django_tasks import task
+
+from clinics.models import Clinic
+from clinics.services import clinics_refresh_search_text
+
+
+@task()
+def refresh_clinic_search_texts(*, clinic_ids):
+    """Rebuild these clinics' search texts (queued when one change touches many clinics)."""
+    return clinics_refresh_search_text(clinics=Clinic.objects.filter(pk__in=clinic_ids))
