@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "import_export",
+    "referrals",
     "staff",  # last: its roles take the permissions of every app above
 ]
 
@@ -401,6 +402,27 @@ INQUIRY_RETENTION_DAYS = env.int("INQUIRY_RETENTION_DAYS", default=365)
 INQUIRY_ABANDONED_DAYS = env.int("INQUIRY_ABANDONED_DAYS", default=548)
 # Coordinators answer a new request within this many hours (the workspace counts down to it).
 FIRST_RESPONSE_HOURS = env.int("FIRST_RESPONSE_HOURS", default=24)
+# A clinic's link to a shared case works this many days (a coordinator can revoke it sooner).
+# Pieces of higher apps on the patient's follow-up page: (request, inquiry, token, state) -> dict | None.
+FOLLOW_UP_PAGE_PANELS = ["referrals.offers.follow_up_panel"]
+REFERRAL_LINK_DAYS = env.int("REFERRAL_LINK_DAYS", default=14)
+# Clinics quote in won; patients also see the estimate in US dollars and their own currency at these
+# rates (won per unit), labelled as an estimate with the date of the rates.
+EXCHANGE_RATES_KRW = {
+    "USD": 1385,
+    "EUR": 1500,
+    "RUB": 15.2,
+    "MNT": 0.40,
+    "VND": 0.054,
+    "JPY": 9.2,
+    "CNY": 191,
+    "KZT": 2.7,
+    "AED": 377,
+    "SAR": 369,
+    "EGP": 28,
+    "UZS": 0.108,
+}
+EXCHANGE_RATES_DATE = "2026-11-01"
 # How long the link in a notice email opens the conversation; the follow-up link does not expire.
 NOTICE_LINK_DAYS = env.int("NOTICE_LINK_DAYS", default=14)
 # Valid files of a request that failed validation are held this long for the corrected resubmission.

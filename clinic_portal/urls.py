@@ -42,6 +42,7 @@ urlpatterns += i18n_patterns(
     path("clinics/", include("clinics.urls")),
     path("about/ranking/", clinic_views.ranking, name="ranking"),
     path("inquiries/", include("inquiries.urls")),
+    path("", include("referrals.urls")),
     prefix_default_language=True,
 )
 

@@ -202,6 +202,10 @@ class ClinicAdmin(ClinicImportExportMixin, TabbedAdmin):
                 ]
             },
         ),
+        (
+            _("Shared cases"),
+            {"fields": ["contact_email", "contact_language"]},
+        ),
         (_("Facts"), {"fields": ["year_founded", "bed_count", "specialties"]}),
         (
             _("International patients"),

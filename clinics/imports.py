@@ -69,6 +69,8 @@ CLINIC_COLUMNS = [
     "longitude",
     "phone",
     "website",
+    "contact_email",
+    "contact_language",
     "year_founded",
     "bed_count",
     "has_international_centre",

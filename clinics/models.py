@@ -280,6 +280,15 @@ class Clinic(models.Model):
         _("foreign-patient attraction registration number"), max_length=40, blank=True
     )
     registration_verified_on = models.DateField(_("registration last verified"), null=True, blank=True)
+    # Where shared cases go (not shown on the site), and the language of those emails.
+    contact_email = models.EmailField(
+        _("email for shared cases"),
+        blank=True,
+        help_text=_("The international patient team's address: cases shared with the clinic are sent here."),
+    )
+    contact_language = models.CharField(
+        _("language of emails to the clinic"), max_length=10, choices=settings.LANGUAGES, default="ko"
+    )
 
     specialties = models.ManyToManyField(
         Specialty, related_name="clinics", blank=True, verbose_name=_("specialties")

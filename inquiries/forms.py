@@ -31,6 +31,10 @@ CONSENT_HEALTH_DATA = _(
     "medical records, to answer it, and may share it with the clinics I choose. I can withdraw this "
     "consent at any time."
 )
+CONSENT_SHARE_WITH_CLINICS = _(
+    "I agree that my name and contact details may be shared with the clinics the coordinator sends my "
+    "case to (optional). Without this, clinics see my case without my name and contact details."
+)
 
 
 def _is_control(character, allowed=""):
@@ -235,6 +239,7 @@ class InquiryForm(HeldUploadsForm):
             "required": _("We can only answer if you agree to the processing of your health information.")
         },
     )
+    consent_share = forms.BooleanField(label=CONSENT_SHARE_WITH_CLINICS, required=False)
     consent_news = forms.BooleanField(
         label=_("Send me occasional news from Clinic Portal (optional)."), required=False
     )

@@ -218,6 +218,13 @@ class Inquiry(models.Model):
     consent_health_data_text = models.TextField(_("health-data consent wording"))
     consent_health_data_version = models.CharField(_("health-data consent version"), max_length=20)
     consent_news = models.BooleanField(_("agreed to receive news"), default=False)
+    # Optional, separate from the health-data consent: without it, clinics see the case without the
+    # patient's name and contact details.
+    consent_share_at = models.DateTimeField(
+        _("consent to share with clinics given at"), null=True, blank=True
+    )
+    consent_share_text = models.TextField(_("consent to share wording"), blank=True)
+    consent_share_version = models.CharField(_("consent to share version"), max_length=20, blank=True)
 
     follow_up_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     submission_key = models.UUIDField(unique=True, editable=False)
@@ -431,6 +438,10 @@ class TimelineKind(models.TextChoices):
     LINK_RESENT = "link_resent", _("Follow-up link sent again")
     ANONYMISED = "anonymised", _("Personal data erased")
     EMAIL_REFUSED = "email_refused", _("The patient's address refused our email")
+    SHARED_WITH_CLINIC = "shared_with_clinic", _("Shared with a clinic")
+    CLINIC_LINK_REVOKED = "clinic_link_revoked", _("A clinic's link revoked")
+    CLINIC_ANSWER = "clinic_answer", _("Answer from a clinic")
+    ANSWER_PUBLISHED = "answer_published", _("A clinic's answer published to the patient")
 
 
 class TimelineEntryQuerySet(models.QuerySet):
@@ -501,6 +512,8 @@ class EmailKind(models.TextChoices):
     DELETION_REQUEST = "deletion_request", _("Deletion request to coordinators")
     EMAIL_CHANGED = "email_changed", _("Notice of a corrected email address, to the old address")
     PATIENT_UPDATE = "patient_update", _("News about the request to the patient")
+    CLINIC_REFERRAL = "clinic_referral", _("A shared case, to a clinic")
+    COORDINATOR_CLINIC_ANSWER = "coordinator_answer", _("A clinic's answer, to coordinators")
 
 
 class EmailStatus(models.TextChoices):
@@ -517,7 +530,12 @@ class EmailFailure(models.TextChoices):
 
 # Emails to the patient's current address: a permanent refusal flags the inquiry.
 PATIENT_EMAIL_KINDS = {EmailKind.PATIENT_CONFIRMATION, EmailKind.FOLLOW_UP_LINK, EmailKind.PATIENT_UPDATE}
-COORDINATOR_EMAIL_KINDS = {EmailKind.COORDINATOR_NEW, EmailKind.COORDINATOR_REPLY, EmailKind.DELETION_REQUEST}
+COORDINATOR_EMAIL_KINDS = {
+    EmailKind.COORDINATOR_NEW,
+    EmailKind.COORDINATOR_REPLY,
+    EmailKind.DELETION_REQUEST,
+    EmailKind.COORDINATOR_CLINIC_ANSWER,
+}
 
 
 def new_message_id():

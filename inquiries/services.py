@@ -24,6 +24,7 @@ from inquiries.models import (
     TimelineEntry,
     TimelineKind,
 )
+from inquiries.signals import inquiry_erasing
 from inquiries.uploads import (
     CleanUpload,
     delete_files,
@@ -34,6 +35,7 @@ from inquiries.uploads import (
 )
 
 CONSENT_VERSION = "2026-11-01"
+CONSENT_SHARE_VERSION = "2026-12-01"
 
 # Statuses that ask something of the patient: moving an inquiry there always tells them.
 ASKS_THE_PATIENT = {InquiryStatus.WAITING_FOR_PATIENT}
@@ -54,12 +56,18 @@ def _absolute(path):
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _queue_email(*, inquiry, kind, to, language, context):
-    """Render an email (templates named after its kind) in a language; queue it in this transaction."""
+def render_email(*, inquiry, kind, language, context):
+    """An email's (subject, body) from the templates named after its kind, in a language."""
     with translation.override(language):
         context = {"inquiry": inquiry, "site_name": settings.SITE_NAME, **context}
         subject = " ".join(render_to_string(f"inquiries/email/{kind}_subject.txt", context).split())
         body = render_to_string(f"inquiries/email/{kind}_body.txt", context)
+    return subject, body
+
+
+def _queue_email(*, inquiry, kind, to, language, context):
+    """Render an email (templates named after its kind) in a language; queue it in this transaction."""
+    subject, body = render_email(inquiry=inquiry, kind=kind, language=language, context=context)
     email = OutgoingEmail.objects.create(inquiry=inquiry, kind=kind, to=to, subject=subject, body=body)
     tasks.schedule(email.pk)
     return email
@@ -104,8 +112,11 @@ def _save_attachments(*, inquiry, uploads, timeline_entry):
         attachment.save()
 
 
-def inquiry_create(*, data, clinics, uploads, submission_key, consent_text, held=()):
+def inquiry_create(*, data, clinics, uploads, submission_key, consent_text, consent_share_text="", held=()):
     """Store a patient's request with its files and queue the emails. Returns (inquiry, follow-up token).
+
+    ``consent_share_text`` is the wording of the optional consent to share the patient's name and
+    contact details with clinics, as shown, when the patient ticked it; empty when not.
 
     ``held`` are files kept from an earlier, refused try of the same form; they are read only once the
     request's row (unique by submission key) exists, so a concurrent duplicate fails before that.
@@ -120,6 +131,10 @@ def inquiry_create(*, data, clinics, uploads, submission_key, consent_text, held
             consent_health_data_text=consent_text,
             consent_health_data_version=CONSENT_VERSION,
         )
+        if consent_share_text:
+            inquiry.consent_share_at = inquiry.consent_health_data_at
+            inquiry.consent_share_text = consent_share_text
+            inquiry.consent_share_version = CONSENT_SHARE_VERSION
         token = inquiry.set_follow_up_token()
         inquiry.save()
         inquiry.preferred_clinics.set(clinics)
@@ -439,6 +454,7 @@ def inquiry_anonymise(*, inquiry, by=None):
             inquiry_transition(
                 inquiry=inquiry, to=InquiryStatus.CLOSED, by=by, closing_reason=ClosingReason.ERASED
             )
+        inquiry_erasing.send(sender=Inquiry, instance=inquiry)
         inquiry.attachments.all().delete()
         inquiry.notice_links.all().delete()
         inquiry.timeline.update(body="")

@@ -1,6 +1,7 @@
 import uuid
 from functools import partial, wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.storage import default_storage
@@ -8,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,7 +17,14 @@ from clinic_portal.decorators import private_page, resendable_after_outage
 from clinics.models import Clinic
 from conditions.models import Condition
 from inquiries import limits
-from inquiries.forms import CONSENT_HEALTH_DATA, DeletionRequestForm, InquiryForm, LostLinkForm, ReplyForm
+from inquiries.forms import (
+    CONSENT_HEALTH_DATA,
+    CONSENT_SHARE_WITH_CLINICS,
+    DeletionRequestForm,
+    InquiryForm,
+    LostLinkForm,
+    ReplyForm,
+)
 from inquiries.limits import (
     HELD_FILES_PER_ADDRESS,
     INQUIRIES_PER_ADDRESS,
@@ -107,6 +116,9 @@ def _submit(request):
                     held=form.kept_held,
                     submission_key=submission_key,
                     consent_text=str(CONSENT_HEALTH_DATA),
+                    consent_share_text=(
+                        str(CONSENT_SHARE_WITH_CLINICS) if form.cleaned_data["consent_share"] else ""
+                    ),
                 )
                 uploads_discard(form.removed_held)
         except IntegrityError:
@@ -176,7 +188,7 @@ def inquiry_thanks(request, reference):
     return render(request, "inquiries/inquiry_thanks.html", {"inquiry": inquiry})
 
 
-def _inquiry_for_token(reference, token):
+def inquiry_for_token(reference, token):
     inquiry = Inquiry.objects.filter(reference=reference, anonymised_at__isnull=True).first()
     if inquiry is None or not inquiry.token_matches(token):
         raise Http404
@@ -188,15 +200,15 @@ def _inquiry_for_token(reference, token):
 @post_ceiling("follow-up-post")
 @require_http_methods(["GET", "POST"])
 def follow_up(request, reference, token):
-    inquiry = _inquiry_for_token(reference, token)
+    inquiry = inquiry_for_token(reference, token)
     if request.method != "POST":
-        return _render_follow_up(request, inquiry, token)
+        return render_follow_up(request, inquiry, token)
     if inquiry.status == InquiryStatus.CLOSED:
         return redirect(request.path)
     if retry_after := limits.first_reached(request, REPLIES_PER_ADDRESS):
         return limits.too_many_requests(request, retry_after)
     reply_form = ReplyForm(request.POST, request.FILES)
-    follow_up_page = partial(_render_follow_up, request, inquiry, token, reply_form=reply_form)
+    follow_up_page = partial(render_follow_up, request, inquiry, token, reply_form=reply_form)
     if not reply_form.is_valid():
         try:
             _hold_accepted_uploads(request, reply_form)
@@ -222,13 +234,24 @@ def follow_up(request, reference, token):
     return redirect(request.path + "#timeline")
 
 
-def _render_follow_up(request, inquiry, token, *, reply_form=None, deletion_form=None, status=200):
+def render_follow_up(
+    request, inquiry, token, *, reply_form=None, deletion_form=None, panel_state=None, status=200
+):
+    """The follow-up page. Higher apps add their pieces (the clinics' offers) through the providers
+    listed in ``settings.FOLLOW_UP_PAGE_PANELS``: ``(request, inquiry, token, state) -> dict | None``,
+    the dict naming its ``template``; ``panel_state`` carries a refused form back to its panel."""
+    panels = [
+        panel
+        for provider in settings.FOLLOW_UP_PAGE_PANELS
+        if (panel := import_string(provider)(request, inquiry, token, panel_state or {}))
+    ]
     context = {
         "inquiry": inquiry,
         "token": token,
         "timeline": inquiry.timeline.public().prefetch_related("attachments"),
         "reply_form": reply_form or ReplyForm(initial={"submission_key": uuid.uuid4()}),
         "deletion_form": deletion_form or DeletionRequestForm(),
+        "panels": panels,
     }
     return render(request, "inquiries/follow_up.html", context, status=status)
 
@@ -236,10 +259,10 @@ def _render_follow_up(request, inquiry, token, *, reply_form=None, deletion_form
 @patient_data_page
 @require_POST
 def follow_up_delete(request, reference, token):
-    inquiry = _inquiry_for_token(reference, token)
+    inquiry = inquiry_for_token(reference, token)
     form = DeletionRequestForm(request.POST)
     if not form.is_valid():
-        return _render_follow_up(request, inquiry, token, deletion_form=form, status=400)
+        return render_follow_up(request, inquiry, token, deletion_form=form, status=400)
     inquiry_request_deletion(inquiry=inquiry)
     return redirect(
         reverse("inquiries:follow_up", kwargs={"reference": reference, "token": token}) + "#deletion"
@@ -248,7 +271,7 @@ def follow_up_delete(request, reference, token):
 
 @patient_data_page
 def follow_up_attachment(request, reference, token, attachment_id):
-    inquiry = _inquiry_for_token(reference, token)
+    inquiry = inquiry_for_token(reference, token)
     attachment = get_object_or_404(Attachment, pk=attachment_id, inquiry=inquiry)
     return _download(attachment)
 

@@ -57,6 +57,12 @@ class AuditAction(models.TextChoices):
     EMAIL_CORRECTED = "email_corrected", _("Corrected the patient's email")
     EXPORT = "export", _("Exported")
     ERASE = "erase", _("Erased personal data")
+    SHARE = "share", _("Shared a case with a clinic")
+    REVOKE = "revoke", _("Revoked a clinic's link")
+    PUBLISH = "publish", _("Published a clinic's answer")
+    CLINIC_VIEW = "clinic_view", _("A clinic viewed a shared case")
+    CLINIC_DOWNLOAD = "clinic_download", _("A clinic downloaded a shared file")
+    CLINIC_ANSWER = "clinic_answer", _("A clinic answered")
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -18,6 +18,12 @@ _COORDINATOR = [
     "inquiries.view_timelineentry",  # the inquiry's history
     "clinics.view_clinic",
     "conditions.view_condition",
+    # sharing a case with clinics, revoking a clinic's link, publishing a clinic's answer to the patient
+    "referrals.view_referral",
+    "referrals.add_referral",
+    "referrals.change_referral",
+    "referrals.view_clinicanswer",
+    "referrals.change_clinicanswer",
 ]
 
 # Publishing medical content and vouching for a translation are the medical reviewer's, not the editor's.

@@ -79,6 +79,12 @@ def test_each_role_has_exactly_the_permissions_it_needs():
         "inquiries.view_timelineentry",
         "clinics.view_clinic",
         "conditions.view_condition",
+        # sharing a case with clinics, revoking a link, publishing a clinic's answer
+        "referrals.view_referral",
+        "referrals.add_referral",
+        "referrals.change_referral",
+        "referrals.view_clinicanswer",
+        "referrals.change_clinicanswer",
     }
     assert permissions_of(COORDINATOR) == coordinator
     assert permissions_of(COORDINATOR_LEAD) == coordinator | {
@@ -88,6 +94,11 @@ def test_each_role_has_exactly_the_permissions_it_needs():
         "inquiries.erase_inquiry",
     }
     assert {p.split(".")[0] for p in permissions_of("Content editor")} == {"conditions"}
+    # Publishing and vouching for translations are the medical reviewer's alone.
+    sign_off = {"conditions.publish_condition", "conditions.review_translation"}
+    assert not sign_off & permissions_of("Content editor")
+    assert sign_off <= permissions_of("Medical reviewer")
+    assert {p.split(".")[0] for p in permissions_of("Medical reviewer")} == {"conditions"}
     assert {p for p in permissions_of("Clinic manager") if not p.startswith("clinics.")} == {
         "conditions.view_condition",
         "conditions.view_treatment",

@@ -110,8 +110,28 @@ def world(client, demo, settings):
             "totp": TOTPDevice.objects.first().pk,
             "static": StaticDevice.objects.create(user=first_user, name="backup").pk,
             "task": DBTaskResult.objects.first().pk,
+            "referral_a": _shared(inquiry_a, clinic_a).pk,
+            "referral_b": _shared(inquiry_b, clinic_b).pk,
         },
     }
+
+
+def _shared(inquiry, clinic):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from referrals.models import Referral
+    from referrals.services import new_link_token
+
+    _token, token_hash = new_link_token()
+    return Referral.objects.create(
+        inquiry=inquiry,
+        clinic=clinic,
+        token_hash=token_hash,
+        language="ko",
+        expires_at=timezone.now() + timedelta(days=14),
+    )
 
 
 def codes(default=404, **by_user):
@@ -322,6 +342,17 @@ for reference_key, reach in (("reference_a", INQUIRY_A), ("reference_b", INQUIRY
             )
             for action in ("reply", "note", "status", "assign")
         ),
+        (f"workspace share {reference_key}", lambda o, k=reference_key: f"/workspace/{o[k]}/share/", reach),
+        *(
+            (
+                f"workspace {action} referral {reference_key} (GET)",
+                lambda o, k=reference_key, a=action: (
+                    f"/workspace/{o[k]}/clinics/{o[k.replace('reference', 'referral')]}/{a}/"
+                ),
+                codes(405, content_editor=404, medical_reviewer=404, clinic_manager=404),
+            )
+            for action in ("revoke", "publish")
+        ),
     ]
 CASES.append(("workspace inbox", lambda o: "/workspace/", WORKSPACE_STAFF))
 CASES.append(("workspace export", lambda o: "/workspace/export.csv", codes(lead=200, admin=200)))
@@ -331,7 +362,14 @@ CASES.append(("workspace numbers", lambda o: "/workspace/dashboard/", codes(lead
 WORKSPACE_POSTS = [
     (f"/workspace/{{{key}}}/{action}/", {**reach, **{u: 400 for u, code in reach.items() if code == 200}})
     for key, reach in (("reference_a", INQUIRY_A), ("reference_b", INQUIRY_B))
-    for action in ("reply", "note", "status", "assign")
+    for action in ("reply", "note", "status", "assign", "share")
+] + [
+    (
+        f"/workspace/{{reference_{side}}}/clinics/{{referral_{side}}}/{action}/",
+        {**reach, **{u: 400 for u, code in reach.items() if code == 200}},
+    )
+    for side, reach in (("a", INQUIRY_A), ("b", INQUIRY_B))
+    for action in ("revoke", "publish")
 ]
 
 # The restore button posted empty: refused as invalid (400) for who may change the object, else 404.
@@ -429,11 +467,14 @@ def test_no_staff_url_is_missing_from_the_matrix():
             "access_log",
             "attempt",
             "failure",
+            "referral_a",
+            "referral_b",
         ],
         1,
     )
     sample["attachment_a"] = "3f1c2a4e-0000-4000-8000-000000000000"
     sample["reference_a"] = sample["reference_b"] = "CP-0000-0000"
+    sample["referral_a"] = sample["referral_b"] = "3f1c2a4e-0000-4000-8000-000000000001"
     # A regular-expression route reads "^…" in the patterns and "…" once resolved.
     covered = {resolve(url_of(sample)).route for _label, url_of, _expected in CASES}
     routes = {route.replace("admin/^", "admin/") for route in staff_routes()}

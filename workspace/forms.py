@@ -7,8 +7,9 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from clinics.models import Clinic
 from inquiries.forms import FreeTextField
-from inquiries.models import STAFF_CLOSING_REASONS, InquiryStatus, allowed_moves
+from inquiries.models import STAFF_CLOSING_REASONS, Attachment, InquiryStatus, allowed_moves
 from staff.models import languages_of
 from staff.roles import coordinators
 
@@ -89,3 +90,100 @@ def _label(user, language):
     languages = languages_of(user)
     marker = " ★" if language in languages else ""
     return f"{user.get_username()}{marker} ({', '.join(languages) or '—'})"
+
+
+class ShareForm(VersionedForm):
+    """Clinics to share the case with, the files that travel with it, a note to the clinics."""
+
+    clinics = forms.ModelMultipleChoiceField(
+        label=_("Clinics"),
+        queryset=Clinic.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one clinic to share the case with."),
+            "invalid_choice": _("Choose clinics from the list."),
+            "invalid_pk_value": _("Choose clinics from the list."),
+        },
+    )
+    attachments = forms.ModelMultipleChoiceField(
+        label=_("Medical records to share"),
+        queryset=Attachment.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Only the files you tick are shared."),
+        error_messages={
+            "invalid_choice": _("Choose files of this inquiry."),
+            "invalid_pk_value": _("Choose files of this inquiry."),
+        },
+    )
+    note = FreeTextField(label=_("Note to the clinics (optional)"), rows=4, max_length=4000, required=False)
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = candidates
+        self.fields["clinics"].queryset = Clinic.objects.filter(
+            pk__in=[candidate.clinic.pk for candidate in candidates]
+        ).order_by_name()
+        self.fields["attachments"].queryset = self.inquiry.attachments.all()
+        ticked = {str(value) for value in (self["clinics"].value() or [])}
+        for candidate in candidates:
+            candidate.ticked = str(candidate.clinic.pk) in ticked
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.inquiry.status == InquiryStatus.CLOSED:
+            raise forms.ValidationError(gettext("This inquiry is closed: reopen it before sharing it."))
+        return cleaned
+
+    def clean_clinics(self):
+        clinics = self.cleaned_data["clinics"]
+        problems = {candidate.clinic.pk: candidate.problem for candidate in self.candidates}
+        refused = [clinic for clinic in clinics if problems.get(clinic.pk)]
+        if refused:
+            raise forms.ValidationError(
+                [
+                    gettext("%(clinic)s cannot receive the case: %(reason)s")
+                    % {"clinic": clinic.name, "reason": problems[clinic.pk]}
+                    for clinic in refused
+                ]
+            )
+        return clinics
+
+
+class RevokeForm(VersionedForm):
+    pass
+
+
+class PublishForm(VersionedForm):
+    """Publish a clinic's answer to the patient, with an optional note from the coordinator."""
+
+    note = FreeTextField(label=_("Note to the patient (optional)"), rows=3, max_length=4000, required=False)
+    # The answer as the coordinator read it: a revision by the clinic since then is not published unread.
+    revision = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, referral, **kwargs):
+        self.referral = referral
+        self.answer = getattr(referral, "answer", None)
+        kwargs.setdefault("initial", {}).setdefault("revision", answer_revision(self.answer))
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.answer is None:
+            raise forms.ValidationError(gettext("The clinic has not answered yet."))
+        if self.answer.is_published:
+            raise forms.ValidationError(gettext("This answer is published already."))
+        if cleaned.get("revision") != answer_revision(self.answer):
+            raise forms.ValidationError(
+                gettext(
+                    "The clinic revised its answer after you opened this page. "
+                    "Read it again before publishing."
+                )
+            )
+        return cleaned
+
+
+def answer_revision(answer):
+    if answer is None:
+        return ""
+    return (answer.revised_at or answer.answered_at).isoformat()

@@ -13,4 +13,7 @@ urlpatterns = [
     path("<str:reference>/note/", views.note, name="note"),
     path("<str:reference>/status/", views.change_status, name="status"),
     path("<str:reference>/assign/", views.assign, name="assign"),
+    path("<str:reference>/share/", views.share, name="share"),
+    path("<str:reference>/clinics/<uuid:referral_id>/revoke/", views.revoke, name="revoke_referral"),
+    path("<str:reference>/clinics/<uuid:referral_id>/publish/", views.publish, name="publish_answer"),
 ]

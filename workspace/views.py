@@ -1,8 +1,10 @@
 """The coordinators' workspace: the inbox and one inquiry with its actions. Thin views: the reach
 rule is ``Inquiry.objects.visible_to``, the actions are the inquiries services."""
 
+from datetime import timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
@@ -12,12 +14,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic_portal.decorators import private_page
 from clinics.models import Clinic
 from inquiries.exports import export_lines
-from inquiries.models import OPEN_STATUSES, Inquiry
+from inquiries.models import OPEN_STATUSES, EmailKind, Inquiry
 from inquiries.services import (
     TELLS_THE_PATIENT,
     InquiryChanged,
@@ -26,13 +29,23 @@ from inquiries.services import (
     inquiry_mark_read,
     inquiry_respond,
     inquiry_transition,
+    render_email,
+)
+from referrals.models import Referral
+from referrals.services import (
+    AnswerAlreadyPublished,
+    answer_publish,
+    clinic_email_context,
+    referral_revoke,
+    referral_share,
 )
 from staff.audit import record
 from staff.models import AuditAction
 from workspace.dashboard import figures
 from workspace.filters import SORTS, InboxFilter, default_queue
-from workspace.forms import AssignForm, NoteForm, ReplyForm, StatusForm
+from workspace.forms import AssignForm, NoteForm, PublishForm, ReplyForm, RevokeForm, ShareForm, StatusForm
 from workspace.reply_templates import BY_KEY, REPLY_TEMPLATES
+from workspace.sharing import share_candidates
 
 MAX_PAGE = 10_000
 PAGE_SIZE = 25  # a screenful on a laptop; each row costs about a millisecond to render
@@ -160,6 +173,7 @@ def _render_inquiry(request, inquiry, *, forms=None, status=200):
         "note_form": forms.get("note") or NoteForm(inquiry=inquiry),
         "status_form": forms.get("status") or StatusForm(inquiry=inquiry),
         "assign_form": forms.get("assign") or AssignForm(inquiry=inquiry, user=request.user),
+        "referrals": _referrals(inquiry, forms),
         "now": timezone.now(),
         "inbox_query": inbox_query.urlencode(),
         "inbox_params": list(inbox_query.lists()),
@@ -167,6 +181,26 @@ def _render_inquiry(request, inquiry, *, forms=None, status=200):
         "next_reference": following,
     }
     return render(request, "workspace/inquiry.html", context, status=status)
+
+
+def _referrals(inquiry, forms):
+    """The clinics the case was shared with, each with its answer and the forms acting on it."""
+    referrals = list(
+        inquiry.referrals.select_related("clinic", "shared_by", "answer__doctor").prefetch_related(
+            "attachments", "answer__treatments"
+        )
+    )
+    now = timezone.now()
+    failed_publication = forms.get("publish")
+    for referral in referrals:
+        referral.link_open = referral.is_open(now)
+        referral.clinic_answer = getattr(referral, "answer", None)
+        referral.revoke_form = RevokeForm(inquiry=inquiry)
+        if failed_publication is not None and failed_publication.referral.pk == referral.pk:
+            referral.publish_form = failed_publication
+        else:
+            referral.publish_form = PublishForm(inquiry=inquiry, referral=referral)
+    return referrals
 
 
 @workspace_page
@@ -205,19 +239,7 @@ def _act(request, reference, form_class, name, action, **form_kwargs):
             inquiry_claim_version(inquiry, form.cleaned_data["version"])
             action(inquiry, form.cleaned_data)
     except InquiryChanged as changed:
-        if changed.changed_by_patient:
-            who = _("the patient")
-        else:
-            who = changed.changed_by.get_username() if changed.changed_by else _("someone")
-        when = formats.date_format(timezone.localtime(changed.changed_at), "DATETIME_FORMAT")
-        messages.error(
-            request,
-            _(
-                "This inquiry was changed by %(who)s at %(when)s. Reload it to see the change; "
-                "nothing was saved."
-            )
-            % {"who": who, "when": when},
-        )
+        _tell_changed(request, changed)
         # The draft comes back on the current version: sent again, it goes through (knowingly).
         data = request.POST.copy()
         data["version"] = changed.current_version
@@ -225,6 +247,19 @@ def _act(request, reference, form_class, name, action, **form_kwargs):
         redrawn = form_class(data, inquiry=fresh, **form_kwargs)
         return _render_inquiry(request, fresh, forms={name: redrawn}, status=409)
     return redirect("workspace:inquiry", reference=reference)
+
+
+def _tell_changed(request, changed):
+    if changed.changed_by_patient:
+        who = _("the patient")
+    else:
+        who = changed.changed_by.get_username() if changed.changed_by else _("someone")
+    when = formats.date_format(timezone.localtime(changed.changed_at), "DATETIME_FORMAT")
+    messages.error(
+        request,
+        _("This inquiry was changed by %(who)s at %(when)s. Reload it to see the change; nothing was saved.")
+        % {"who": who, "when": when},
+    )
 
 
 @workspace_page
@@ -290,3 +325,127 @@ def dashboard(request):
         raise Http404
     context = figures(Inquiry.objects.visible_to(request.user), by=request.GET.get("by", "language"))
     return render(request, "workspace/dashboard.html", context)
+
+
+@workspace_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def share(request, reference):
+    """Choose clinics and files, preview what each clinic will see, then share."""
+    inquiry = _reachable(request, reference)
+    candidates = share_candidates(inquiry)
+    if request.method != "POST":
+        return _render_share(request, inquiry, ShareForm(inquiry=inquiry, candidates=candidates))
+    form = ShareForm(request.POST, inquiry=inquiry, candidates=candidates)
+    if not form.is_valid():
+        return _render_share(request, inquiry, form, status=400)
+    if request.POST.get("action") != "share":
+        return _render_share(request, inquiry, form, preview=request.POST.get("action") == "preview")
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            inquiry_claim_version(inquiry, data["version"])
+            referrals = referral_share(
+                inquiry=inquiry,
+                clinics=list(data["clinics"]),
+                attachments=list(data["attachments"]),
+                note=data["note"],
+                by=request.user,
+                request=request,
+            )
+    except InquiryChanged as changed:
+        _tell_changed(request, changed)
+        fresh = _reachable(request, reference)
+        return _render_share(
+            request, fresh, ShareForm(inquiry=fresh, candidates=share_candidates(fresh)), status=409
+        )
+    messages.success(
+        request,
+        ngettext(
+            "The case was shared with %(count)d clinic.",
+            "The case was shared with %(count)d clinics.",
+            len(referrals),
+        )
+        % {"count": len(referrals)},
+    )
+    return redirect("workspace:inquiry", reference=reference)
+
+
+def _render_share(request, inquiry, form, *, preview=False, status=200):
+    context = {
+        "inquiry": inquiry,
+        "form": form,
+        "candidates": form.candidates,
+        "already_shared": inquiry.referrals.select_related("clinic"),
+        "previews": _previews(inquiry, form) if preview else None,
+    }
+    return render(request, "workspace/share.html", context, status=status)
+
+
+def _previews(inquiry, form):
+    """What each chosen clinic will receive: the email, and the case with the files ticked."""
+    data = form.cleaned_data
+    shares_identity = inquiry.consent_share_at is not None
+    previews = []
+    for clinic in data["clinics"]:
+        referral = Referral(
+            inquiry=inquiry,
+            clinic=clinic,
+            language=clinic.contact_language,
+            note_to_clinic=data["note"],
+            shares_identity=shares_identity,
+            expires_at=timezone.now() + timedelta(days=settings.REFERRAL_LINK_DAYS),
+        )
+        subject, body = render_email(
+            inquiry=inquiry,
+            kind=EmailKind.CLINIC_REFERRAL,
+            language=referral.language,
+            context=clinic_email_context(referral, _("[the clinic's private link]")),
+        )
+        previews.append(
+            {"referral": referral, "subject": subject, "body": body, "attachments": data["attachments"]}
+        )
+    return previews
+
+
+def _referral(request, reference, referral_id):
+    inquiry = _reachable(request, reference)
+    return get_object_or_404(inquiry.referrals.select_related("clinic", "answer"), pk=referral_id)
+
+
+@workspace_page
+@require_POST
+def revoke(request, reference, referral_id):
+    referral = _referral(request, reference, referral_id)
+
+    def stop(inquiry, data):
+        referral.inquiry = inquiry
+        referral_revoke(referral=referral, by=request.user, request=request)
+
+    response = _act(request, reference, RevokeForm, "revoke", stop)
+    if response.status_code == 302:
+        messages.success(
+            request, _("The link of %(clinic)s no longer works.") % {"clinic": referral.clinic.name}
+        )
+    return response
+
+
+@workspace_page
+@require_POST
+def publish(request, reference, referral_id):
+    referral = _referral(request, reference, referral_id)
+
+    def show(inquiry, data):
+        referral.inquiry = inquiry
+        answer_publish(answer=referral.answer, note=data["note"], by=request.user, request=request)
+
+    try:
+        response = _act(request, reference, PublishForm, "publish", show, referral=referral)
+    except AnswerAlreadyPublished:
+        messages.error(request, _("This answer is published already."))
+        return redirect("workspace:inquiry", reference=reference)
+    if response.status_code == 302:
+        messages.success(
+            request,
+            _("The answer of %(clinic)s is now shown to the patient.") % {"clinic": referral.clinic.name},
+        )
+    return response

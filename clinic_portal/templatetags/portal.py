@@ -1,3 +1,4 @@
+import copy
 import decimal
 import functools
 import json
@@ -90,13 +91,36 @@ def format_krw_range(minimum, maximum):
     """From ₩400,000 to ₩1,200,000 in the page's language (joined by the translatable pgettext
     "range of amounts": an en dash between spaces in English, "~" in Korean); one amount when only one
     is known or both are equal; empty when neither is."""
+    return _amount_range(minimum, maximum, krw)
+
+
+def _amount_range(minimum, maximum, amount_format):
     amounts = [amount for amount in (minimum, maximum) if not _is_blank(amount)]
     if not amounts:
         return ""
     if len(amounts) == 1 or amounts[0] == amounts[1]:
-        return krw(amounts[0])
+        return amount_format(amounts[0])
     low, high = sorted(amounts)
-    return pgettext("range of amounts", "%(min)s – %(max)s") % {"min": krw(low), "max": krw(high)}
+    return pgettext("range of amounts", "%(min)s – %(max)s") % {
+        "min": amount_format(low),
+        "max": amount_format(high),
+    }
+
+
+def whole_amount(value, currency):
+    """An approximate amount in any currency, in whole units, in the page's language: "$722" in English,
+    "722 US$" in Arabic, "2 500 000 MNT" in Russian. Empty for None."""
+    if _is_blank(value):
+        return ""
+    locale = number_locale()
+    pattern = copy.copy(locale.currency_formats["standard"])
+    pattern.frac_prec = (0, 0)
+    return pattern.apply(value, locale, currency=currency, currency_digits=False)
+
+
+def format_estimate_range(minimum, maximum, currency):
+    """A range of approximate amounts in a currency (whole units), joined like ``format_krw_range``."""
+    return _amount_range(minimum, maximum, functools.partial(whole_amount, currency=currency))
 
 
 @register.filter(name="krw_range")

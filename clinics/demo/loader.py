@@ -70,6 +70,8 @@ def _load_clinic(row, specialties, treatments, translated):
         "longitude": Decimal(str(row["longitude"])),
         "phone": row["phone"],
         "website": row["website"],
+        "contact_email": row["contact_email"],
+        "contact_language": row["contact_language"],
         "year_founded": row["year_founded"],
         "bed_count": row["bed_count"],
         "has_international_centre": row["has_international_centre"],
