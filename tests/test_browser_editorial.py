@@ -117,7 +117,14 @@ def test_a_second_condition_is_written_reviewed_published_and_found_with_its_cli
         "seoul-riverside-rehabilitation-hospital" not in clinics
     )  # neither its treatments nor its specialty
     assert "Preview" not in patient.locator("main").inner_text()
-    assert console_errors == []
+
+    # The reviewer withdraws it: a draft again, gone from the site.
+    reviewer.click("button:text-is('Withdraw from the site')")
+    reviewer.locator(".messagelist .success", has_text="was withdrawn from the site").wait_for()
+    tremor.refresh_from_db()
+    assert (tremor.status, tremor.published_at) == (ConditionStatus.DRAFT, None)
+    assert patient.goto(f"{demo_site.url}/en/conditions/essential-tremor/").status == 404
+    assert [error for error in console_errors if "404" not in error] == []
 
 
 def test_a_reviewer_checks_the_korean_translation_after_a_mistake(page, browser, demo_site, console_errors):

@@ -236,7 +236,7 @@ def test_only_reviewers_record_translation_checks(editor):
     assert not condition.translation_reviews.exists()
 
 
-def test_existing_checks_survive_the_upgrade_only_while_their_texts_are_unchanged():
+def test_a_check_is_current_only_while_its_texts_are_unchanged():
     condition = make_condition(name_ru="Клонус")
     review = translation_review_record(condition=condition, language="ru", reviewer_name="Dr Ivanova")
 
