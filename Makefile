@@ -6,14 +6,23 @@ STAMP := $(VENV)/.installed
 MANAGE := $(PY) manage.py
 # The site runs with DEBUG off unless told otherwise; these development commands turn it on.
 export DEBUG ?= 1
+# The suite runs in one process per core.
+PYTEST_ARGS ?= -n auto
 
-.PHONY: run test lint format messages translations ci vendor bench bench-inbox bench-uploads bench-delivery audit worker clean
+.PHONY: run test lint typecheck hooks lock format messages translations ci vendor bench bench-inbox bench-uploads bench-delivery bench-first-view audit worker clean
 
-$(STAMP): requirements.txt
+# Exactly the versions CI tested, checked against their hashes (production installs requirements.lock).
+$(STAMP): requirements-dev.lock requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
+
+# After changing requirements.txt or requirements-dev.txt: resolve the whole tree again, with hashes.
+LOCK := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+lock: $(STAMP)
+	$(LOCK) --output-file requirements.lock requirements.txt
+	$(LOCK) --output-file requirements-dev.lock requirements-dev.txt
 
 translations: $(STAMP)
 	$(MANAGE) compiletranslations
@@ -38,6 +47,13 @@ test: translations
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy .
+
+# Once per clone: git then runs the checks of .pre-commit-config.yaml before every commit.
+hooks: $(STAMP)
+	$(VENV)/bin/pre-commit install
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -64,8 +80,13 @@ bench-uploads: translations
 bench-delivery: translations
 	$(PY) bench/delivery.py
 
+# The first view of the clonus page on a phone: bytes transferred per resource and in total (budget 60 KB).
+bench-first-view: translations
+	$(PY) bench/first_view.py
+
+# The whole benchmark (needs wrk: apt-get install wrk); BENCH_ARGS="--sizes 1000 --duration 5 --repeats 1".
 bench: translations
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # Lighthouse (mobile) on the main pages of a production-like server; needs npx and Chromium.
 audit: translations

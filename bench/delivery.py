@@ -17,11 +17,17 @@ The clients speak plain HTTP with the ``X-Forwarded-Proto: https`` header of the
 of the site, and send the Secure cookies back themselves.
 
 It then waits for the worker to deliver every email (``--timeout`` seconds) and prints what was
-accepted, stored and delivered, the latencies and how long the emails took; then ``OK``, or
+accepted, stored and delivered, the latencies and how long the emails took, the rate at which the
+requests wrote emails (on average and in the busiest second) and the rate at which the workers
+delivered them; then ``OK``, or
 ``MISMATCH`` (exit status 1) when a request was not accepted, a request, file or patient email is
 missing, an email was not delivered or arrived twice, or a server error was reported. Error lines of
 the gunicorn and worker logs are shown. Everything it started, and the database, is removed at the
 end, also on Ctrl-C.
+
+``--worker-processes`` (1) is passed to ``run_worker --processes``, as in the worker's systemd unit.
+With ``--backlog`` the worker is stopped while the requests come in and started again after them: the
+delivery rate is then what the workers can drain, not the rate at which emails arrive.
 """
 
 import argparse
@@ -32,7 +38,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -42,11 +47,15 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import POSTGRES, ScratchDatabase, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -61,13 +70,6 @@ LOG_PROBLEM = re.compile(
     r"Traceback|Error\b|\[(ERROR|CRITICAL)\]|WORKER TIMEOUT|Internal Server Error|Bad Request|Forbidden"
     r"|Service Unavailable|Too Many Requests|state=FAILED|not delivered|failed|unavailable"
 )
-POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres", "connect_timeout": 3}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def pdf_bytes(number):
@@ -82,29 +84,12 @@ def pdf_bytes(number):
 # --- The stack ------------------------------------------------------------------------------------
 
 
-class Database:
-    """A scratch PostgreSQL database, or a temporary SQLite file; read here with plain SQL."""
+class Database(ScratchDatabase):
+    """The scratch database (bench/common.py), read here with plain SQL."""
 
     def __init__(self, folder):
-        self.name = None
+        super().__init__(folder)
         self.connection = None
-        self.path = folder / "bench.sqlite3"
-        try:
-            import psycopg
-
-            admin = psycopg.connect(**POSTGRES, autocommit=True)
-        except Exception as error:
-            print(f"PostgreSQL at 127.0.0.1:5432 is not reachable ({type(error).__name__}): SQLite instead")
-            self.vendor, self.url = "sqlite", f"sqlite:///{self.path}"
-            return
-        with admin:
-            self.name = f"clinic_portal_bench_{secrets.token_hex(4)}"
-            # UTF-8 with a UTF-8 ctype, as in production (trigram search of Korean and Cyrillic).
-            admin.execute(
-                f"CREATE DATABASE {self.name} WITH ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' "
-                "LC_CTYPE 'C.UTF-8' TEMPLATE template0"
-            )
-        self.vendor, self.url = "postgresql", f"postgres://postgres@127.0.0.1:5432/{self.name}"
 
     def rows(self, sql):
         if self.vendor == "sqlite":
@@ -123,12 +108,7 @@ class Database:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
-        if self.name is not None:
-            import psycopg
-
-            with psycopg.connect(**POSTGRES, autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
-            self.name = None
+        super().drop()
 
 
 class Mailbox:
@@ -197,7 +177,7 @@ class Stack:
 
     def start(self, name, command):
         log_path = self.folder / f"{name}.log"
-        with open(log_path, "wb") as log:
+        with open(log_path, "ab") as log:
             process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
@@ -213,19 +193,22 @@ class Stack:
                     f"{process.name} exited ({process.returncode}):\n{self.logs[process.name].read_text()}"
                 )
 
-    def stop(self):
-        """SIGTERM: gunicorn finishes its requests, the worker the email in hand; SIGKILL after 25 s."""
-        for process in self.processes:
+    def stop(self, name=None):
+        """SIGTERM: gunicorn finishes its requests, the worker the email in hand; SIGKILL after 25 s.
+        Every process, or those of one name."""
+        stopping = [process for process in self.processes if name in (None, process.name)]
+        for process in stopping:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 25
-        for process in self.processes:
+        for process in stopping:
             try:
                 process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            self.processes.remove(process)
 
     def problems_in_logs(self):
         return {
@@ -492,6 +475,31 @@ def wait_for_delivery(stack, database, mailbox, timeout):
     time.sleep(1)  # a second copy sent right after the first would show now
 
 
+def created_per_second(database, known):
+    """(average, busiest second) of the rate at which the requests wrote emails."""
+    times = []
+    for message_id, created_at in database.rows("SELECT message_id, created_at FROM inquiries_outgoingemail"):
+        if message_id in known:
+            continue
+        if isinstance(created_at, str):  # SQLite
+            created_at = datetime.fromisoformat(created_at)
+        times.append(created_at.timestamp())
+    if len(times) < 2:
+        return 0.0, 0.0
+    times.sort()
+    span = max(times[-1] - times[0], 1.0)
+    per_second = Counter(int(moment) for moment in times)
+    return len(times) / span, float(max(per_second.values()))
+
+
+def delivered_per_second(arrivals):
+    """Emails per second from the first arrival to the last."""
+    if len(arrivals) < 2:
+        return 0.0
+    arrivals = sorted(arrivals)
+    return (len(arrivals) - 1) / max(arrivals[-1] - arrivals[0], 1e-3)
+
+
 def files_in(folder):
     return {path for path in folder.rglob("*") if path.is_file()} if folder.exists() else set()
 
@@ -504,7 +512,10 @@ def measure(stack, database, mailbox, web_port, options):
     # As deploy/systemd/clinic-portal-web.service runs it.
     gunicorn = [BIN / "gunicorn", "clinic_portal.wsgi", "--workers", "3", "--bind", f"127.0.0.1:{web_port}"]
     stack.start("gunicorn", [*gunicorn, "--timeout", "30", "--graceful-timeout", "20", "--no-control-socket"])
-    stack.start("worker", [sys.executable, "manage.py", "run_worker", "--no-reload", "--interval", "0.2"])
+    worker = [sys.executable, "manage.py", "run_worker", "--no-reload", "--interval", "0.2"]
+    if options.worker_processes != 1:
+        worker += ["--processes", str(options.worker_processes)]
+    stack.start("worker", worker)
     wait_for(lambda: healthz(web_port), 60, "gunicorn", stack)
     wait_for(
         lambda: database.scalar("SELECT COUNT(*) FROM operations_workerheartbeat"), 60, "the worker", stack
@@ -516,8 +527,11 @@ def measure(stack, database, mailbox, web_port, options):
     demo_attachments = database.scalar("SELECT COUNT(*) FROM inquiries_attachment")
     media = Path(stack.env["MEDIA_ROOT"])
     demo_files = files_in(media)
+    if options.backlog:
+        stack.stop("worker")
     print(
-        f"{database.vendor}, gunicorn with 3 workers, run_worker, DEBUG off; ready in "
+        f"{database.vendor}, gunicorn with 3 workers, run_worker with {options.worker_processes} "
+        f"process(es){' (stopped during the load)' if options.backlog else ''}, DEBUG off; ready in "
         f"{time.monotonic() - started:.0f} s (demo: {demo_inquiries} inquiries, {len(demo_emails)} emails)"
     )
 
@@ -541,6 +555,8 @@ def measure(stack, database, mailbox, web_port, options):
     for client in clients:
         client.join()
     load_seconds = time.monotonic() - load_started
+    if options.backlog:
+        stack.start("worker", worker)
     wait_for_delivery(stack, database, mailbox, options.timeout)
 
     rows = [row for row in emails(database) if row[0] not in demo_emails]
@@ -577,6 +593,8 @@ def measure(stack, database, mailbox, web_port, options):
     ]
     last_arrival = max((arrival[message_id] for message_id in delivered), default=None)
     last_request = max((finished for *_, finished in load.posts), default=load_started)
+    created_rate, created_peak = created_per_second(database, demo_emails)
+    drain_rate = delivered_per_second([arrival[message_id] for message_id in delivered])
 
     print(
         f"posts: {len(load.posts)} in {load_seconds:.1f} s ({len(load.posts) / load_seconds:.1f}/s), "
@@ -607,6 +625,15 @@ def measure(stack, database, mailbox, web_port, options):
             f"last email delivered {last_arrival - load_started:.1f} s after the load started, "
             f"{last_arrival - last_request:.1f} s after the last request"
         )
+    print(
+        f"emails written by the requests: {created_rate:.1f}/s on average, "
+        f"{created_peak:.0f} in the busiest second"
+    )
+    print(
+        f"emails delivered: {drain_rate:.1f}/s from the first to the last"
+        + (" (a backlog: what the workers can drain)" if options.backlog else " (as they came)")
+        + (f", {drain_rate / created_peak:.1f}× the busiest second's writes" if created_peak else "")
+    )
 
     ok = (
         not load.errors
@@ -630,6 +657,10 @@ def main():
     parser.add_argument("--per-client", type=int, default=10)
     parser.add_argument("--double-submits", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for the emails")
+    parser.add_argument("--worker-processes", type=int, default=1, help="run_worker --processes")
+    parser.add_argument(
+        "--backlog", action="store_true", help="stop the worker during the load: measure how fast it drains"
+    )
     options = parser.parse_args()
     # Ctrl-C (even when started in the background) and a stop from outside both clean up.
     signal.signal(signal.SIGINT, signal.default_int_handler)

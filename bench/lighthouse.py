@@ -13,14 +13,9 @@ Chromium (CHROME_PATH, by default /usr/bin/chromium).
 """
 
 import argparse
-import contextlib
-import http.client
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,8 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Gunicorn, free_port, manage, production_env
+
 LIGHTHOUSE = "lighthouse@12.8.2"  # the last release that runs on Node 20 (13.x needs Node 22)
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 PAGES = {
@@ -40,12 +37,6 @@ PAGES = {
 }
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Site:
     """gunicorn with DEBUG off over a scratch SQLite database with the demo content."""
 
@@ -53,82 +44,23 @@ class Site:
         self.folder = folder
         self.port = port
         self.url = f"http://localhost:{port}"
-        self.process = None
-        kept = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
-        self.env = {key: value for key, value in os.environ.items() if key in kept}
-        self.env.update(
-            DJANGO_SETTINGS_MODULE="clinic_portal.settings",
-            PYTHONUNBUFFERED="1",
-            DEBUG="0",
-            SECRET_KEY=secrets.token_urlsafe(50),
-            ALLOWED_HOSTS="localhost,127.0.0.1",
-            SITE_URL=self.url,
-            # Plain HTTP on this machine; production sits behind a TLS proxy.
-            SECURE_SSL_REDIRECT="0",
-            DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
-            STATIC_ROOT=str(folder / "static"),
-            MEDIA_ROOT=str(folder / "media"),
-            PUBLIC_MEDIA_ROOT=str(folder / "public-media"),
-            BACKUP_DIR=str(folder / "backups"),
-            ERASURE_LOG=str(folder / "erasure-log.jsonl"),
-            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        self.env = production_env(
+            folder,
+            site_url=self.url,
+            database_url=f"sqlite:///{folder / 'db.sqlite3'}",
+            allowed_hosts="localhost,127.0.0.1",
         )
         self.log = folder / "gunicorn.log"
-
-    def manage(self, *args):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True
-        )
-        if result.returncode:
-            sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        self.server = Gunicorn(self.env, port, self.log, workers=2)
 
     def start(self):
-        self.manage("migrate", "--noinput")
-        self.manage("load_demo")
-        self.manage("collectstatic", "--noinput")
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [
-                    BIN / "gunicorn",
-                    "clinic_portal.wsgi",
-                    "--workers",
-                    "2",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while not self.ready():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"gunicorn did not start:\n{self.log.read_text()}")
-            time.sleep(0.3)
-
-    def ready(self):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-        try:
-            connection.request("GET", "/healthz", headers={"Host": f"localhost:{self.port}"})
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
+        manage(self.env, "migrate", "--noinput")
+        manage(self.env, "load_demo")
+        manage(self.env, "collectstatic", "--noinput")
+        self.server.start()
 
     def stop(self):
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self.server.stop()
 
 
 def lighthouse(url, report_path, chrome_path):

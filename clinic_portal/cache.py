@@ -27,6 +27,10 @@ class RedisWithLocalFallbackCache(BaseCache):
         self.redis = RedisCache(server, params)
         self.fallback = LocMemCache(f"redis-fallback:{server}", {"TIMEOUT": params.get("TIMEOUT", 300)})
 
+    def is_degraded(self):
+        """True while this process counts in its own memory because Redis could not be reached."""
+        return time.monotonic() < type(self)._redis_down_until
+
     def ping(self):
         """Raises when Redis cannot be reached (for the health check)."""
         self.redis._cache.get_client(write=False).ping()

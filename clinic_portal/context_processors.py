@@ -66,6 +66,14 @@ PRELOADED_FONTS = {
 }
 
 
+# Where the web fonts are used: wider screens. Phones show the system's fonts (site.css), so they
+# preload none.
+WEB_FONTS_MEDIA = "(min-width: 48rem)"
+
+
 def fonts(request):
     names = PRELOADED_FONTS.get(get_language(), LATIN)
-    return {"preloaded_fonts": [f"vendor/fonts/{name}.woff2" for name in names]}
+    return {
+        "preloaded_fonts": [f"vendor/fonts/{name}.woff2" for name in names],
+        "web_fonts_media": WEB_FONTS_MEDIA,
+    }

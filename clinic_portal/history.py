@@ -454,8 +454,8 @@ class ContentChangesMixin:
     keeps a history. Optional class attributes: ``history_linked_rows`` (reverse relation names) and
     ``history_row_kinds`` ({relation name: choice field naming the kind of row})."""
 
-    history_linked_rows = ()
-    history_row_kinds = {}
+    history_linked_rows: tuple[str, ...] | list[str] = ()
+    history_row_kinds: dict[str, str] = {}
 
     def _keeps_history(self):
         return hasattr(self.model, "history")

@@ -7,7 +7,6 @@ SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and SITE_URL. Every variable 
 from datetime import date, timedelta
 from pathlib import Path
 
-import django.conf.locale
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +71,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise (which answers for the static files itself): compresses the pages.
     "clinic_portal.middleware.PageGZipMiddleware",
+    # ETag on every page (hashed before compression), and "304 Not Modified" when it still matches:
+    # pages with a form never match, their tokens differ on every response (see page_cache.py).
+    "django.middleware.http.ConditionalGetMiddleware",
     # Before anything that reads the body (sessions, CSRF): an oversized upload is refused unread.
     "clinic_portal.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -108,7 +110,6 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------------
-VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
@@ -123,15 +124,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A hung database must cost a request a few seconds and a 503, not a worker: the server cancels
     # slow statements and lock waits, and ends sessions left idle inside a transaction; keepalives
     # (and the TCP user timeout) drop a connection whose peer has vanished from the network.
+    # The site's queries are short: compiling them (JIT) cost more than it saved (measured on the
+    # condition page at 100,000 clinics), so it is off unless DATABASE_JIT=on.
     DATABASES["default"]["OPTIONS"].setdefault(
         "options",
         " ".join(
-            f"-c {name}={env.int(variable, default=default)}"
-            for name, variable, default in (
-                ("statement_timeout", "DATABASE_STATEMENT_TIMEOUT_MS", 5000),
-                ("lock_timeout", "DATABASE_LOCK_TIMEOUT_MS", 3000),
-                ("idle_in_transaction_session_timeout", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", 15000),
-            )
+            [
+                f"-c {name}={env.int(variable, default=default)}"
+                for name, variable, default in (
+                    ("statement_timeout", "DATABASE_STATEMENT_TIMEOUT_MS", 5000),
+                    ("lock_timeout", "DATABASE_LOCK_TIMEOUT_MS", 3000),
+                    ("idle_in_transaction_session_timeout", "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", 15000),
+                )
+            ]
+            + [f"-c jit={'on' if env.bool('DATABASE_JIT', default=False) else 'off'}"]
         ),
     )
     DATABASES["default"]["OPTIONS"].update(
@@ -161,6 +167,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public pages for visitors without a session (clinic_portal/page_cache.py): in Redis beside the rate
+# limits, under their own prefix, so that every application server serves the same version.
+CACHES["pages"] = {**CACHES["default"], "KEY_PREFIX": "pages"}
+PAGE_CACHE = env.bool("PAGE_CACHE", default=True)
+PAGE_CACHE_ALIAS = "pages"
+# Apps whose every change is shown on public pages: a change there starts a new version of them.
+PAGE_CACHE_CONTENT_APPS = ["conditions", "clinics"]
 
 # --- Background tasks -----------------------------------------------------------------------------
 TASKS = {
@@ -205,11 +218,6 @@ LANGUAGES = [
     ("vi", _("Vietnamese")),
 ]
 LANGUAGES_BIDI = ["ar"]
-# Django names Mongolian "Mongolian" in its own language too; readers look for "Монгол".
-django.conf.locale.LANG_INFO = {
-    **django.conf.locale.LANG_INFO,
-    "mn": {**django.conf.locale.LANG_INFO["mn"], "name_local": "Монгол"},
-}
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
@@ -224,8 +232,37 @@ STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 PUBLIC_MEDIA_URL = "/media/"
 PUBLIC_MEDIA_ROOT = env.path("PUBLIC_MEDIA_ROOT", default=str(VAR_DIR / "public-media"))
+# Medical records: on the local disk under MEDIA_ROOT, written whole or not at all; or, when
+# PRIVATE_STORAGE_BUCKET names one, in an S3-compatible bucket (django-storages), private, encrypted
+# at rest by the storage service, so that several application servers share them.
+PRIVATE_STORAGE_BUCKET = env.str("PRIVATE_STORAGE_BUCKET", default="")
+if PRIVATE_STORAGE_BUCKET:
+    PRIVATE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PRIVATE_STORAGE_BUCKET,
+            "endpoint_url": env.str("PRIVATE_STORAGE_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("PRIVATE_STORAGE_REGION", default="") or None,
+            "access_key": env.str("PRIVATE_STORAGE_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("PRIVATE_STORAGE_SECRET_KEY", default="") or None,
+            "location": env.str("PRIVATE_STORAGE_PREFIX", default=""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "object_parameters": {
+                "ServerSideEncryption": env.str("PRIVATE_STORAGE_ENCRYPTION", default="AES256"),
+                **(
+                    {"SSEKMSKeyId": env.str("PRIVATE_STORAGE_KMS_KEY_ID")}
+                    if env.str("PRIVATE_STORAGE_KMS_KEY_ID", default="")
+                    else {}
+                ),
+            },
+        },
+    }
+else:
+    PRIVATE_STORAGE = {"BACKEND": "clinic_portal.storage.PrivateFileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": PRIVATE_STORAGE,
     "public": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": PUBLIC_MEDIA_ROOT, "base_url": PUBLIC_MEDIA_URL},
@@ -253,7 +290,7 @@ ERASURE_LOG = env.path("ERASURE_LOG", default=str(VAR_DIR / "erasure-log.jsonl")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 # No powerful browser feature is used anywhere on the site.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",
@@ -382,11 +419,10 @@ PRIVACY_NOTICE_DATE = date.fromisoformat(env.str("PRIVACY_NOTICE_DATE", default=
 HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 WORKER_HEARTBEAT_MAX_AGE_SECONDS = env.int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", default=120)
 
-# Templates that other apps contribute to the condition page, in order (each gets `condition`). Each is
-# included twice: with panel_part="contents" for its line in the page's contents (or none), and without
-# for the panel itself.
-CONDITION_PAGE_PANELS = ["clinics/panels/matching_clinics.html", "inquiries/panels/request_form.html"]
-CLINIC_PAGE_PANELS = ["inquiries/panels/request_form.html"]
+# Panels that higher apps add to the condition and clinic pages, in order: providers
+# ``(request, obj) -> dict | None`` (see clinic_portal/panels.py).
+CONDITION_PAGE_PANELS = ["clinics.panels.matching_clinics_panel", "inquiries.panels.request_form_panel"]
+CLINIC_PAGE_PANELS = ["inquiries.panels.request_form_panel"]
 
 # Absolute address of the site, for links in emails; a system check requires it when DEBUG is off.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
@@ -72,7 +73,7 @@ class Kind:
     """A kind of object on the page: its own translated texts and those of its entries."""
 
     slug: str
-    label: str
+    label: str | Promise  # translated when shown
     model: type
     fields: tuple
     may_see: Callable  # (user) → bool

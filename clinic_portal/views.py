@@ -10,14 +10,17 @@ from django.views.decorators.http import require_safe
 from django_countries.fields import Country
 
 from clinic_portal.db_backends import DATABASE_UNAVAILABLE
+from clinic_portal.page_cache import cached_page
 
 
 @require_safe
+@cached_page()
 def home(request):
     return render(request, "clinic_portal/home.html")
 
 
 @require_safe
+@cached_page()
 def privacy(request):
     return render(
         request,
@@ -36,6 +39,7 @@ def privacy(request):
 
 
 @require_safe
+@cached_page()
 def about(request):
     return render(request, "clinic_portal/about.html", {"operator": _operator()})
 

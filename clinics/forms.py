@@ -23,14 +23,14 @@ class ClinicFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, treatment or city")}),
     )
     city = forms.ChoiceField(label=_("City or province"), choices=ANY + City.choices, required=False)
-    specialty = forms.ModelChoiceField(
+    specialty: "forms.ModelChoiceField[Specialty]" = forms.ModelChoiceField(
         label=_("Specialty"),
         queryset=Specialty.objects.all(),
         to_field_name="slug",
         required=False,
         empty_label=_("Any"),
     )
-    treatment = forms.ModelChoiceField(
+    treatment: "forms.ModelChoiceField[Treatment]" = forms.ModelChoiceField(
         label=_("Treatment"),
         queryset=Treatment.objects.all(),
         to_field_name="slug",
@@ -54,7 +54,7 @@ class ClinicFilterForm(forms.Form):
         """Apply the valid filters and the search; they combine (AND). Best match first."""
         clinics = self.narrow(clinics)
         query = self.cleaned_data.get("q")
-        return clinics.search(query).ranked_by_search(query) if query else clinics.order_by_name()
+        return clinics.ranked_by_search(query) if query else clinics.order_by_name()
 
     def near_misses(self, clinics):
         """For a search that found nothing: the clinics closest to it within the other filters, and a

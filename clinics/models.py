@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.files.storage import storages
 from django.db import connections, models
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -76,6 +76,11 @@ class AccreditationKind(models.TextChoices):
     )
 
 
+def name_sort_key(language):
+    """A clinic's name in ``language``, or in English when it has none there: what lists sort by."""
+    return Coalesce(NullIf(F(build_localized_fieldname("name", language)), Value("")), F("name_en"))
+
+
 class ClinicQuerySet(SearchTextQuerySet):
     def published(self):
         return self.filter(is_published=True)
@@ -120,15 +125,14 @@ class ClinicQuerySet(SearchTextQuerySet):
         return queryset
 
     def ranked_by_search(self, query):
-        """On PostgreSQL, the closest trigram matches first; elsewhere alphabetical."""
-        terms = " ".join(search_terms(query))
-        if not terms or connections[self.db].vendor != "postgresql":
-            return self.order_by_name()
-        # Similarity to the names only: short texts keep ranking fast, and a name match outranks
-        # a clinic that matched on a treatment or city alone.
-        return self.annotate(search_rank=TrigramWordSimilarity(terms, "search_names")).order_by(
-            "-search_rank", *self._name_ordering()
-        )
+        """These clinics found by ``search(query)``, best match first, as ``RankedSearchResults``:
+        those whose names hold every term (on PostgreSQL the closest by trigram similarity first,
+        elsewhere alphabetical), then the others by name."""
+        return RankedSearchResults(self, query)
+
+    def count_up_to(self, limit):
+        """How many clinics there are, counting no further than ``limit`` (one bounded query)."""
+        return self.order_by()[:limit].count()
 
     # Near misses are looked for by similarity of the names: the whole search text of many clinics
     # (every condition they treat, in eight languages) is too long to compare quickly.
@@ -152,8 +156,8 @@ class ClinicQuerySet(SearchTextQuerySet):
         return self.order_by(*self._name_ordering())
 
     def _name_ordering(self):
-        localized = build_localized_fieldname("name", get_language() or settings.LANGUAGE_CODE)
-        return [Coalesce(NullIf(F(localized), Value("")), F("name_en")).asc(), "pk"]
+        # The expressions of the per-language sort indexes (``Clinic.Meta.indexes``), exactly.
+        return [name_sort_key(get_language() or settings.LANGUAGE_CODE).asc(), F("id").asc()]
 
     def treating(self, condition):
         """Clinics offering one of the condition's treatments or practising one of its specialties."""
@@ -168,23 +172,27 @@ class ClinicQuerySet(SearchTextQuerySet):
 
         The order is the published ranking (the "How we rank clinics" page): clinics supporting the
         reader's language first, then by the condition's clinical treatments offered, its specialties
-        practised, current accreditations, then name.
+        practised, current accreditations, then name in the reader's language. It is read from the
+        match table (``ClinicConditionMatch``, kept by ``clinics.match_table``), whose index holds
+        that order: the best matches are a short index read whatever the number of clinics.
+        Accreditations count as of the table's last refresh (at least nightly); ``today`` dates the
+        accreditations the cards show.
         """
         language = language or get_language()
+        if language not in dict(settings.LANGUAGES):  # the table has rows for the site's languages
+            language = settings.LANGUAGE_CODE
         treatment_ids, specialty_ids = _condition_links(condition)
-        matched_treatments, matched_specialties = _matches(treatment_ids, specialty_ids)
-        current_accreditations = Accreditation.objects.current(today).filter(clinic=OuterRef("pk"))
+        # One filter() call: the conditions and the ordering below share one join to the table.
+        ranked = self.filter(condition_matches__condition=condition, condition_matches__language=language)
         return (
-            self._having_any(matched_treatments, matched_specialties)
-            .annotate(
-                speaks_reader_language=Exists(
-                    ClinicLanguage.objects.filter(clinic=OuterRef("pk"), language=language)
-                ),
-                matched_treatment_count=_count(matched_treatments),
-                matched_specialty_count=_count(matched_specialties),
-                current_accreditation_count=_count(current_accreditations),
+            ranked.annotate(
+                **{annotation: F(f"condition_matches__{column}") for annotation, column in RANKED_COLUMNS}
             )
-            .order_by(*RANKING_ORDER, *self._name_ordering())
+            .order_by(
+                *(f"-condition_matches__{column}" for _annotation, column in RANKED_COLUMNS),
+                "condition_matches__sort_name",
+                "condition_matches__clinic_id",
+            )
             .prefetch_related(
                 Prefetch(
                     "clinic_treatments",
@@ -215,12 +223,94 @@ class ClinicQuerySet(SearchTextQuerySet):
         )
 
 
-# The published ranking rules, in order (see the ranking page); ties are broken by name.
-RANKING_ORDER = (
-    "-speaks_reader_language",
-    "-matched_treatment_count",
-    "-matched_specialty_count",
-    "-current_accreditation_count",
+# The clinics whose names hold a search that are ranked by closeness before the others: enough for
+# the pages anyone reads, few enough to rank in one short query however many clinics match.
+RANKED_NAME_MATCHES = 100
+
+
+class RankedSearchResults:
+    """Found clinics, best match first, as a sequence a paginator counts and slices.
+
+    First the clinics whose names hold every term: the first ``RANKED_NAME_MATCHES`` of them by name,
+    ordered by trigram similarity to the names on PostgreSQL (alphabetically elsewhere). Then every
+    other clinic found, by name. Ranking all of the clinics found would compare every one of them; this
+    way a page costs a fixed number of short queries (ranked ids, the page) at any size.
+    Each clinic carries ``search_rank``: its similarity when ranked on PostgreSQL, else None.
+    """
+
+    def __init__(self, clinics, query):
+        self.clinics = clinics
+        self.query = query
+        self.terms = search_terms(query)
+        self.found = clinics.search(query)
+        self._ranked = None
+
+    def count(self):
+        return self.found.count()
+
+    def count_up_to(self, limit):
+        return self.found.count_up_to(limit)
+
+    def __iter__(self):
+        return iter(self[0 : self.count()])
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step is not None or index.start is None:
+            raise TypeError("RankedSearchResults are read a page (a slice with a start) at a time.")
+        start, stop = index.start, index.stop
+        if stop <= start:
+            return []
+        ranked = self._ranked_name_matches()
+        page_ranked = [pk for pk, _rank in ranked[start:stop]]
+        condition = Q(pk__in=page_ranked)
+        if stop > len(ranked):
+            others = (
+                self.found.order_by_name()
+                .exclude(pk__in=[pk for pk, _rank in ranked])
+                .values("pk")[max(start - len(ranked), 0) : stop - len(ranked)]
+            )
+            condition |= Q(pk__in=others)
+        rank_of = dict(ranked)
+        position = {pk: number for number, pk in enumerate(page_ranked)}
+        clinics = list(self.clinics.filter(condition).order_by_name())
+        # The ranked ones first, in their order; the others keep the order by name.
+        clinics.sort(key=lambda clinic: position.get(clinic.pk, len(position)))
+        for clinic in clinics:
+            clinic.search_rank = rank_of.get(clinic.pk)
+        return clinics
+
+    def _ranked_name_matches(self):
+        """[(pk, similarity or None)] of the clinics whose names hold every term, best first."""
+        if not self.terms:
+            return []
+        if self._ranked is None:
+            # The names are part of the search text: a clinic whose names hold every term is found.
+            name_matches = self.clinics
+            for term in self.terms:
+                name_matches = name_matches.filter(search_names__contains=term)
+            first = name_matches.order_by_name().values("pk")[:RANKED_NAME_MATCHES]
+            if connections[self.clinics.db].vendor == "postgresql":
+                similarity = TrigramWordSimilarity(" ".join(self.terms), "search_names")
+                ranked = (
+                    self.clinics.model.objects.using(self.clinics.db)
+                    .filter(pk__in=first)
+                    .annotate(search_rank=similarity)
+                    .order_by("-search_rank", *self.clinics._name_ordering())
+                    .values_list("pk", "search_rank")
+                )
+            else:
+                ranked = ((pk, None) for pk in first.values_list("pk", flat=True))
+            self._ranked = list(ranked)
+        return self._ranked
+
+
+# The published ranking rules, in order (see the ranking page), as (annotation, match table column);
+# ties are broken by name.
+RANKED_COLUMNS = (
+    ("speaks_reader_language", "speaks_language"),
+    ("matched_treatment_count", "matched_treatment_count"),
+    ("matched_specialty_count", "matched_specialty_count"),
+    ("current_accreditation_count", "current_accreditation_count"),
 )
 
 
@@ -252,11 +342,6 @@ def _matches(treatment_ids, specialty_ids):
         ClinicTreatment.objects.filter(clinic=OuterRef("pk"), treatment_id__in=treatment_ids),
         Clinic.specialties.through.objects.filter(clinic=OuterRef("pk"), specialty_id__in=specialty_ids),
     )
-
-
-def _count(subquery):
-    counted = subquery.order_by().values("clinic").annotate(count=Count("pk")).values("count")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 class Clinic(models.Model):
@@ -293,7 +378,7 @@ class Clinic(models.Model):
     specialties = models.ManyToManyField(
         Specialty, related_name="clinics", blank=True, verbose_name=_("specialties")
     )
-    treatments = models.ManyToManyField(
+    treatments: "models.ManyToManyField[Treatment, ClinicTreatment]" = models.ManyToManyField(
         Treatment,
         through="ClinicTreatment",
         related_name="clinics",
@@ -314,6 +399,12 @@ class Clinic(models.Model):
         ordering = ["name_en"]
         verbose_name = _("clinic")
         verbose_name_plural = _("clinics")
+        # Lists sorted by name in the reader's language (``ClinicQuerySet.order_by_name``) read their
+        # first rows off one of these instead of sorting every clinic.
+        indexes = [
+            models.Index(name_sort_key(code), F("id"), name=f"clinic_name_sort_{code.replace('-', '_')}")
+            for code, _name in settings.LANGUAGES
+        ]
 
     def __str__(self):
         return self.name
@@ -449,6 +540,49 @@ class Accreditation(models.Model):
 
     def __str__(self):
         return self.get_kind_display()
+
+
+class ClinicConditionMatch(models.Model):
+    """How well a clinic matches a condition, for a reader of one language: the published ranking's
+    facts, precomputed so that a condition page reads its best clinics off one index.
+
+    One row per condition, clinic and reader language, for every clinic offering one of the
+    condition's clinical treatments or practising one of its specialties. Derived data with one owner,
+    ``clinics.match_table``: never edited by hand. Publication is not copied: pages filter the clinic.
+    """
+
+    condition = models.ForeignKey(
+        Condition, on_delete=models.CASCADE, related_name="+", db_index=False
+    )  # the ranking index leads with it
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="condition_matches")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    speaks_language = models.BooleanField()
+    matched_treatment_count = models.PositiveSmallIntegerField()
+    matched_specialty_count = models.PositiveSmallIntegerField()
+    current_accreditation_count = models.PositiveSmallIntegerField()
+    # The clinic's name in ``language``, or in English when it has none there.
+    sort_name = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [
+            # The published ranking, in order (``ClinicQuerySet.for_condition``).
+            models.Index(
+                fields=[
+                    "condition",
+                    "language",
+                    "-speaks_language",
+                    "-matched_treatment_count",
+                    "-matched_specialty_count",
+                    "-current_accreditation_count",
+                    "sort_name",
+                    "clinic",
+                ],
+                name="clinic_match_ranking",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.clinic_id} ~ {self.condition_id} ({self.language})"
 
 
 class Doctor(models.Model):

@@ -1,4 +1,6 @@
-"""The one owner of clinics' search texts: whatever changes what a clinic is found by brings it up to date.
+"""The one owner of what is derived from clinics: their search texts and the match table.
+
+Whatever changes what a clinic is found by, or how it matches a condition, brings it up to date.
 
 A clinic's search text holds its names, city and district, its treatments (names and other names),
 its specialties and the published conditions it treats (see ``clinic_search_texts``). Its own saves,
@@ -9,6 +11,11 @@ admin, an import, the demo loader, a shell. Each receiver only works out which c
 worker when many are affected). ``update()`` and ``bulk_create()`` of a clinic's treatments send no
 signals, but a clinic saved in the same transaction is rebuilt at its commit, which reads them;
 ``manage.py rebuild_search_text`` rebuilds everything.
+
+The match table (``clinics.match_table``) follows the same path: a receiver works out the clinics a
+change touches, ``clinic_matches_refresh_on_commit`` rebuilds their rows at the commit. It depends on
+less text (names only) and on more links: the clinic's languages and accreditations too.
+``manage.py rebuild_clinic_matches`` rebuilds it (nightly: accreditations lapse by date).
 """
 
 from django.conf import settings
@@ -17,7 +24,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 from modeltranslation.utils import build_localized_fieldname
 
-from clinics.models import Clinic, ClinicTreatment
+from clinics.match_table import clinic_matches_refresh_on_commit
+from clinics.models import Accreditation, Clinic, ClinicLanguage, ClinicTreatment
 from clinics.services import clinics_refresh_search_text_on_commit
 from conditions.models import Condition, ConditionTreatment, Specialty, Treatment
 
@@ -41,6 +49,10 @@ CLINIC_FIELDS = {
 TREATMENT_FIELDS = _searched_fields("name", "synonyms", "is_clinical_service")
 SPECIALTY_FIELDS = _searched_fields("name")
 CONDITION_FIELDS = {*_searched_fields("name", "other_names"), "status", "published_at"}
+# What the match table copies or counts: the clinic's name (ties are ordered by it), and whether a
+# treatment is a ground for matching at all.
+CLINIC_MATCH_FIELDS = _searched_fields("name")
+TREATMENT_MATCH_FIELDS = {"is_clinical_service"}
 
 
 def _concerns_clinics(kwargs, fields):
@@ -48,8 +60,13 @@ def _concerns_clinics(kwargs, fields):
     return not kwargs.get("raw") and (update_fields is None or bool(fields & set(update_fields)))
 
 
-def _refresh(clinics):
-    clinics_refresh_search_text_on_commit(clinic_ids=set(clinics.values_list("pk", flat=True)))
+def _refresh(clinics, *, matches=True):
+    """Rebuild these clinics' search texts, and their match rows unless told the change cannot
+    alter them."""
+    clinic_ids = set(clinics.values_list("pk", flat=True))
+    clinics_refresh_search_text_on_commit(clinic_ids=clinic_ids)
+    if matches:
+        clinic_matches_refresh_on_commit(clinic_ids=clinic_ids)
 
 
 def _offering(treatment_ids):
@@ -72,6 +89,8 @@ def _linked_to(condition):
 def clinic_saved(sender, instance, **kwargs):
     if _concerns_clinics(kwargs, CLINIC_FIELDS):
         clinics_refresh_search_text_on_commit(clinic_ids={instance.pk})
+    if _concerns_clinics(kwargs, CLINIC_MATCH_FIELDS):
+        clinic_matches_refresh_on_commit(clinic_ids={instance.pk})
 
 
 @receiver(post_save, sender=ClinicTreatment, dispatch_uid="clinics_clinic_treatment_saved")
@@ -79,6 +98,17 @@ def clinic_saved(sender, instance, **kwargs):
 def clinic_treatment_changed(sender, instance, raw=False, **kwargs):
     if not raw:
         clinics_refresh_search_text_on_commit(clinic_ids={instance.clinic_id})
+        clinic_matches_refresh_on_commit(clinic_ids={instance.clinic_id})
+
+
+@receiver(post_save, sender=ClinicLanguage, dispatch_uid="clinics_clinic_language_saved")
+@receiver(post_delete, sender=ClinicLanguage, dispatch_uid="clinics_clinic_language_deleted")
+@receiver(post_save, sender=Accreditation, dispatch_uid="clinics_accreditation_saved")
+@receiver(post_delete, sender=Accreditation, dispatch_uid="clinics_accreditation_deleted")
+def clinic_ranking_fact_changed(sender, instance, raw=False, **kwargs):
+    """A language the clinic supports or an accreditation: what the ranking counts, not the search."""
+    if not raw:
+        clinic_matches_refresh_on_commit(clinic_ids={instance.clinic_id})
 
 
 @receiver(m2m_changed, sender=Clinic.specialties.through, dispatch_uid="clinics_clinic_specialties")
@@ -95,18 +125,31 @@ def clinic_specialties_changed(sender, instance, action, reverse, pk_set, **kwar
     else:
         clinic_ids = set(pk_set or ())
     clinics_refresh_search_text_on_commit(clinic_ids=clinic_ids)
+    clinic_matches_refresh_on_commit(clinic_ids=clinic_ids)
+
+
+@receiver(pre_save, sender=Treatment, dispatch_uid="clinics_treatment_saving")
+def treatment_saving(sender, instance, raw=False, **kwargs):
+    """Remember whether the treatment was a clinical service: only a change of that alters matches."""
+    if not raw and instance.pk is not None:
+        instance._was_clinical_service = (
+            Treatment.objects.filter(pk=instance.pk).values_list("is_clinical_service", flat=True).first()
+        )
 
 
 @receiver(post_save, sender=Treatment, dispatch_uid="clinics_treatment_saved")
 def treatment_saved(sender, instance, **kwargs):
     if _concerns_clinics(kwargs, TREATMENT_FIELDS):
-        _refresh(_offering([instance.pk]))
+        changed_ground = _concerns_clinics(kwargs, TREATMENT_MATCH_FIELDS) and (
+            getattr(instance, "_was_clinical_service", None) != instance.is_clinical_service
+        )
+        _refresh(_offering([instance.pk]), matches=changed_ground)
 
 
 @receiver(post_save, sender=Specialty, dispatch_uid="clinics_specialty_saved")
 def specialty_saved(sender, instance, **kwargs):
     if _concerns_clinics(kwargs, SPECIALTY_FIELDS):
-        _refresh(_practising([instance.pk]))
+        _refresh(_practising([instance.pk]), matches=False)
 
 
 @receiver(pre_delete, sender=Specialty, dispatch_uid="clinics_specialty_deleting")
@@ -117,7 +160,8 @@ def specialty_deleting(sender, instance, **kwargs):
 @receiver(post_save, sender=Condition, dispatch_uid="clinics_condition_saved")
 def condition_saved(sender, instance, **kwargs):
     if _concerns_clinics(kwargs, CONDITION_FIELDS):
-        _refresh(_linked_to(instance))
+        # The table holds every condition, published or not: its links alone decide the matches.
+        _refresh(_linked_to(instance), matches=False)
 
 
 @receiver(pre_delete, sender=Condition, dispatch_uid="clinics_condition_deleting")

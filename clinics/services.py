@@ -1,16 +1,13 @@
-import threading
 from collections import defaultdict
 from itertools import islice
 
 from django.db import transaction
 
+from clinics.deferred import RebuiltAtCommit
 from clinics.models import Clinic, ClinicTreatment, clinic_search_texts
 from conditions.models import Condition
 
 UPDATE_BATCH_SIZE = 50
-# A change touching more clinics than this (a treatment offered everywhere renamed, an import) has
-# their search texts rebuilt by the task worker, not within the request.
-BACKGROUND_REFRESH_THRESHOLD = 50
 
 
 @transaction.atomic
@@ -32,31 +29,11 @@ def clinics_refresh_search_text(*, clinics, batch_size=500):
     return count
 
 
-_pending = threading.local()
-
-
-def clinics_refresh_search_text_on_commit(*, clinic_ids):
-    """Rebuild these clinics' search text when the current transaction commits (at once outside one).
-
-    However many changes a transaction makes (an admin save with its inlines, a demo reload), each
-    clinic is rebuilt once. Ids left by a rolled-back transaction are rebuilt at the next commit of the
-    thread, which is harmless: a rebuild reads the database as it is.
-    """
-    if clinic_ids:
-        _pending.__dict__.setdefault("clinic_ids", set()).update(clinic_ids)
-        transaction.on_commit(_refresh_pending)
-
-
-def _refresh_pending():
-    clinic_ids = _pending.__dict__.pop("clinic_ids", None)
-    if not clinic_ids:
-        return
-    if len(clinic_ids) > BACKGROUND_REFRESH_THRESHOLD:
-        from clinics.tasks import refresh_clinic_search_texts
-
-        refresh_clinic_search_texts.enqueue(clinic_ids=sorted(clinic_ids))
-    else:
-        clinics_refresh_search_text(clinics=Clinic.objects.filter(pk__in=clinic_ids))
+clinics_refresh_search_text_on_commit = RebuiltAtCommit(
+    lambda clinic_ids: clinics_refresh_search_text(clinics=Clinic.objects.filter(pk__in=clinic_ids)),
+    task="clinics.tasks.refresh_clinic_search_texts",
+)
+"""Rebuild these clinics' search text (``clinic_ids=``) when the current transaction commits."""
 
 
 def clinics_rebuild_search_text(*, batch_size=500):

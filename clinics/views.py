@@ -1,24 +1,30 @@
-from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
+from clinic_portal.page_cache import cached_page
+from clinic_portal.panels import page_panels
 from clinics.forms import ClinicFilterForm
 from clinics.models import Accreditation, Clinic, ClinicTreatment
+from clinics.pagination import CappedPaginator
 from clinics.structured_data import clinic_jsonld
 from conditions.models import Condition
 
 CLINICS_PER_PAGE = 20
+# The directory counts up to this many clinics; beyond, it says "more than …" (counting them all would
+# read every clinic on each view).
+CLINICS_COUNTED = 1000
 
 
 @require_safe
+@cached_page(query=[*ClinicFilterForm.base_fields.keys() - {"q"}, "page"])  # a search is rendered afresh
 def clinic_list(request):
     form = ClinicFilterForm(request.GET or None)
     published = Clinic.objects.published().with_card_details().prefetch_related("specialties")
     clinics = form.filter(published) if form.is_valid() else published.order_by_name()
-    page = Paginator(clinics, CLINICS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(clinics, CLINICS_PER_PAGE, cap=CLINICS_COUNTED)
+    page = paginator.get_page(request.GET.get("page"))
     # A search that found nothing offers the closest clinics and a corrected query instead.
     near_misses = form.near_misses(published) if not page.paginator.count else None
     query = request.GET.copy()
@@ -37,6 +43,7 @@ def clinic_list(request):
 
 
 @require_safe
+@cached_page()
 def clinic_detail(request, slug):
     clinics = (
         Clinic.objects.published()
@@ -67,7 +74,7 @@ def clinic_detail(request, slug):
         {
             "clinic": clinic,
             "conditions_treated": conditions_treated,
-            "panels": settings.CLINIC_PAGE_PANELS,
+            "panels": page_panels("CLINIC_PAGE_PANELS", request, clinic),
             "jsonld": clinic_jsonld(
                 clinic,
                 page_url=request.build_absolute_uri(clinic.get_absolute_url()),
@@ -78,5 +85,6 @@ def clinic_detail(request, slug):
 
 
 @require_safe
+@cached_page()
 def ranking(request):
     return render(request, "clinics/ranking.html")

@@ -230,7 +230,7 @@ class Condition(models.Model):
     specialties = models.ManyToManyField(
         Specialty, related_name="conditions", blank=True, verbose_name=_("relevant specialties")
     )
-    treatments = models.ManyToManyField(
+    treatments: "models.ManyToManyField[Treatment, ConditionTreatment]" = models.ManyToManyField(
         Treatment,
         through="ConditionTreatment",
         related_name="conditions",

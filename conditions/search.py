@@ -248,8 +248,12 @@ class SearchTextQuerySet(models.QuerySet):
             )
         field = self.search_similarity_field
         if connections[self.db].vendor == "postgresql":
+            joined = " ".join(terms)
             candidate_ids += (
-                self.annotate(search_similarity=TrigramWordSimilarity(" ".join(terms), field))
+                # The operator (``%>``) is what the trigram index answers; the session's threshold is
+                # the one below (the database backend sets it).
+                self.filter(**{f"{field}__trigram_word_similar": joined})
+                .annotate(search_similarity=TrigramWordSimilarity(joined, field))
                 .filter(search_similarity__gte=NEAR_MISS_MIN_TRIGRAM_SIMILARITY)
                 .order_by("-search_similarity", "pk")
                 .values_list("pk", flat=True)[: limit * 4]

@@ -1,15 +1,17 @@
-from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import get_language, get_language_info
 from django.views.decorators.http import require_safe
 
+from clinic_portal.page_cache import cached_page
+from clinic_portal.panels import page_panels, panel_query_names
 from conditions.forms import ConditionSearchForm
 from conditions.models import Condition, ConditionSection
 from conditions.structured_data import condition_page_jsonld
 
 
 @require_safe
+@cached_page()  # a search is rendered afresh
 def condition_list(request):
     form = ConditionSearchForm(request.GET or None)
     published = Condition.objects.published()
@@ -35,6 +37,7 @@ def _may_preview(user):
 
 
 @require_safe
+@cached_page(query=lambda: panel_query_names("CONDITION_PAGE_PANELS"))
 def condition_detail(request, slug):
     conditions = Condition.objects.with_page_content()
     if not _may_preview(request.user):
@@ -56,9 +59,9 @@ def condition_detail(request, slug):
         "warning_signs": condition.items_in(ConditionSection.WARNING_SIGN),
         "korea_options": condition.items_in(ConditionSection.KOREA_OPTION),
         "treatment_groups": condition.treatment_groups(),
-        # Higher apps add their pieces here (matching clinics, the request form) through settings,
-        # so this app never imports them.
-        "panels": settings.CONDITION_PAGE_PANELS,
+        # Higher apps add their pieces (matching clinics, the request form) through settings, so this
+        # app never imports them.
+        "panels": page_panels("CONDITION_PAGE_PANELS", request, condition),
         "jsonld": condition_page_jsonld(
             condition, page_url=request.build_absolute_uri(condition.get_absolute_url()), language=language
         ),

@@ -20,6 +20,7 @@ import re
 import smtplib
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,6 +47,10 @@ logger = logging.getLogger(__name__)
 
 FIRST_RETRY_DELAY = timedelta(minutes=1)
 ENHANCED_STATUS = re.compile(rb"^\s*([245]\.\d{1,3}\.\d{1,3})")
+# A worker sends a queue of emails over one SMTP connection (a new one per email would cost a TCP and
+# possibly TLS handshake, EHLO and a login each time). One idle longer than this is not reused: mail
+# servers drop idle clients after a few minutes.
+REUSE_CONNECTION_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -139,18 +144,83 @@ def deliver(email_id):
     email = claim(email_id)
     if email is None:
         return Outcome("skipped")
-    connection = get_connection()
+    connection = _reusable_connection()
+    failure = "not sent"
     try:
         failure = _send(email, connection)
         if not transaction.get_connection().in_atomic_block:
             # A slow exchange may have outlived the database connection (a restart, an idle timeout):
             # check it before recording. (Inside a transaction — tasks run at once, in tests — it is fine.)
             close_old_connections()
-        # Recorded before the goodbye to the SMTP server: a slow QUIT must not make a sent email look failed.
         return record_sent(email) if failure is None else record_failure(email, failure)
     finally:
-        with contextlib.suppress(Exception):
-            connection.close()
+        # Only after the record: a slow goodbye must not make a sent email look failed. After a failure
+        # the session may be in any state, so the next email starts a new one.
+        if failure is None:
+            _keep_open(connection)
+        else:
+            _close(connection)
+
+
+_kept = (
+    threading.local()
+)  # this thread's open SMTP connection: (settings it was made with, connection, last used)
+
+
+def _connection_settings():
+    return tuple(
+        getattr(settings, name, None)
+        for name in (
+            "EMAIL_BACKEND",
+            "EMAIL_HOST",
+            "EMAIL_PORT",
+            "EMAIL_HOST_USER",
+            "EMAIL_USE_TLS",
+            "EMAIL_USE_SSL",
+            "EMAIL_TIMEOUT",
+        )
+    )
+
+
+def _reusable_connection():
+    """The connection the previous email went out on, if it is recent, made with the settings in force
+    and still answers; otherwise a new one (opened by ``_send``, under its deadline)."""
+    kept = getattr(_kept, "connection", None)
+    _kept.connection = None
+    if kept is not None:
+        made_with, connection, used_at = kept
+        recent = time.monotonic() - used_at < REUSE_CONNECTION_SECONDS
+        if made_with == _connection_settings() and recent and _answers(connection):
+            return connection
+        _close(connection)
+    return get_connection()
+
+
+def _answers(connection):
+    smtp = getattr(connection, "connection", None)
+    if smtp is None:  # a backend without a connection of its own (console, memory): nothing to check
+        return True
+    try:
+        return smtp.noop()[0] == 250
+    except Exception:
+        return False
+
+
+def _keep_open(connection):
+    _kept.connection = (_connection_settings(), connection, time.monotonic())
+
+
+def _close(connection):
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
+def close_connection():
+    """Say goodbye to the SMTP server on this thread's kept connection (a worker going idle or stopping)."""
+    kept = getattr(_kept, "connection", None)
+    _kept.connection = None
+    if kept is not None:
+        _close(kept[1])
 
 
 def _send(email, connection):
@@ -160,7 +230,7 @@ def _send(email, connection):
     watchdog.daemon = True
     watchdog.start()
     try:
-        connection.open()
+        connection.open()  # nothing to do on a connection kept open
         EmailMessage(
             subject=email.subject,
             body=email.body,

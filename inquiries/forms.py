@@ -1,13 +1,17 @@
+import re
 import unicodedata
+from functools import cached_property
+from typing import ClassVar
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 from phonenumber_field.phonenumber import to_python as parse_phone_number
 
 from clinics.models import Clinic
@@ -25,6 +29,11 @@ from inquiries.models import (
 from inquiries.uploads import MAX_ATTACHMENTS, clean_upload
 
 MAX_PREFERRED_CLINICS = 3
+# The stand-alone request page offers at most this many clinics found by name, and as many of the best
+# matches of the chosen condition, and lists at most CLINICS_LISTED in all (the chosen ones first): the
+# page stays small however many clinics are published.
+CLINICS_OFFERED = 8
+CLINICS_LISTED = 12
 CHOOSE = [("", _("Choose…"))]
 CONSENT_HEALTH_DATA = _(
     "I agree that Clinic Portal may process the health information in this request, including my "
@@ -176,6 +185,55 @@ class HeldUploadsForm(forms.Form):
         return cleaned
 
 
+_country_choices_by_language = {}
+
+
+def country_choices():
+    """Country names in the active language, sorted in it: built once per language and process."""
+    language = get_language() or settings.LANGUAGE_CODE
+    if language not in _country_choices_by_language:
+        _country_choices_by_language[language] = [*CHOOSE, *countries]
+    return _country_choices_by_language[language]
+
+
+class CountrySelect(forms.Select):
+    """The country list, rendered once per language and attributes; a chosen country is marked in a copy.
+
+    Rendering 250 options through the form templates took milliseconds on every page with the form.
+    The optional ``</option>`` end tags and the blank lines between options are left out: in Cyrillic
+    they alone were a tenth of the page.
+    """
+
+    _rendered: ClassVar[dict[tuple, str]] = {}
+
+    def render(self, name, value, attrs=None, renderer=None):
+        key = (get_language(), name, tuple(sorted(self.build_attrs(self.attrs, attrs).items())))
+        if key not in self._rendered:
+            html = str(super().render(name, "", attrs, renderer))
+            self._rendered[key] = re.sub(r"</option>\s*|(?<=>)\s+(?=<)", "", html)
+        html = self._rendered[key]
+        chosen = next(iter(self.format_value(value)), "")
+        if chosen:
+            code = escape(chosen)
+            html = html.replace('<option value="" selected>', '<option value="">', 1).replace(
+                f'<option value="{code}">', f'<option value="{code}" selected>', 1
+            )
+        return mark_safe(html)  # noqa: S308 (the widget's own rendering, a code escaped)
+
+
+class ClinicChoiceField(forms.ModelMultipleChoiceField):
+    """Published clinics named by their slugs, at most MAX_PREFERRED_CLINICS.
+
+    Any published clinic is accepted, looked up by the slugs sent (too many are refused before any
+    lookup); the form renders only the clinics it offers (``InquiryForm.offered_clinics``).
+    """
+
+    def _check_values(self, value):
+        if len(set(value)) > MAX_PREFERRED_CLINICS:
+            raise ValidationError(gettext("Choose at most three clinics."), code="too_many")
+        return super()._check_values(value)
+
+
 class InquiryForm(HeldUploadsForm):
     full_name = SingleLineField(label=_("Full name"), max_length=200)
     email = forms.EmailField(label=_("Email"), max_length=254)
@@ -189,7 +247,7 @@ class InquiryForm(HeldUploadsForm):
         ),
     )
     contact_channel = forms.ChoiceField(
-        label=_("How should we contact you?"), choices=CHOOSE + ContactChannel.choices
+        label=_("How should we contact you?"), choices=[*CHOOSE, *ContactChannel.choices]
     )
     contact_handle = SingleLineField(
         label=_("Your ID or number on that app"),
@@ -197,7 +255,9 @@ class InquiryForm(HeldUploadsForm):
         required=False,
         help_text=_("For WhatsApp, KakaoTalk, WeChat, LINE or Telegram."),
     )
-    country = LazyTypedChoiceField(label=_("Country of residence"), choices=countries)
+    country = forms.TypedChoiceField(
+        label=_("Country of residence"), choices=country_choices, widget=CountrySelect
+    )
     language = forms.ChoiceField(label=_("Language for our replies"), choices=settings.LANGUAGES)
     patient_relation = forms.ChoiceField(
         label=_("Who is the patient?"), choices=CHOOSE + PatientRelation.choices
@@ -216,7 +276,16 @@ class InquiryForm(HeldUploadsForm):
     diagnosis = FreeTextField(label=_("Current diagnosis, if any"), rows=3, required=False, max_length=4000)
     medications = FreeTextField(label=_("Current medications"), rows=3, required=False, max_length=4000)
     message = FreeTextField(label=_("Your question or message"), rows=6, max_length=8000)
-    preferred_clinics = forms.ModelMultipleChoiceField(
+    clinic_search = forms.CharField(
+        label=_("Find a clinic by name"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Type part of a clinic's name, or choose the condition above, then press “Find clinics”."
+        ),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    preferred_clinics = ClinicChoiceField(
         label=_("Preferred clinics (up to three)"),
         queryset=Clinic.objects.published(),
         to_field_name="slug",
@@ -247,13 +316,16 @@ class InquiryForm(HeldUploadsForm):
     website = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, *args, condition=None, clinics=None, **kwargs):
+        """``clinics``: the clinics to offer (a condition or clinic page's own); without them the form
+        offers the clinics already chosen, those found by name and the best matches of the condition."""
         super().__init__(*args, **kwargs)
         self.fields["language"].initial = get_language()
-        # Country names in the page's language, sorted in it: built per form, not at import.
-        self.fields["country"].choices = [*CHOOSE, *countries]
-        self.fields["preferred_clinics"].queryset = (
-            clinics if clinics is not None else Clinic.objects.published().order_by_name()
-        )
+        self.condition = condition
+        self.clinics = clinics
+        # Read when the list is rendered: a form that is sent and stored never looks them up.
+        self.fields["preferred_clinics"].choices = lambda: [
+            (clinic.slug, clinic.name) for clinic in self.offered_clinics
+        ]
         if condition is not None:
             self.fields["condition"].initial = condition.slug
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
@@ -265,11 +337,51 @@ class InquiryForm(HeldUploadsForm):
     def is_spam(self):
         return bool(self.data.get("website"))
 
-    def clean_preferred_clinics(self):
-        clinics = self.cleaned_data["preferred_clinics"]
-        if len(clinics) > MAX_PREFERRED_CLINICS:
-            raise ValidationError(gettext("Choose at most three clinics."), code="too_many")
-        return clinics
+    @property
+    def offers_clinic_search(self):
+        return self.clinics is None
+
+    @cached_property
+    def offered_clinics(self):
+        """The clinics the form lists: the chosen ones, then those found by name, then the best matches
+        of the chosen condition; a bounded number whatever the number of clinics."""
+        if self.clinics is not None:
+            return list(self.clinics)
+        published = Clinic.objects.published()
+        chosen = [slug for slug in self._current("preferred_clinics") or [] if slug][:CLINICS_OFFERED]
+        offered = list(published.filter(slug__in=chosen).order_by_name()) if chosen else []
+        query = (self._current("clinic_search") or "").strip()[:100]
+        if query:
+            offered += published.search(query).ranked_by_search(query)[0:CLINICS_OFFERED]
+        if condition := self._chosen_condition():
+            offered += published.for_condition(condition).prefetch_related(None)[0:CLINICS_OFFERED]
+        return list({clinic.pk: clinic for clinic in offered}.values())[:CLINICS_LISTED]
+
+    def _current(self, name):
+        """A field's value as the page shows it: as sent, or as initially given."""
+        field = self.fields[name]
+        if self.is_bound:
+            return field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+        return self.get_initial_for_field(field, name)
+
+    def _chosen_condition(self):
+        if "condition" in getattr(self, "cleaned_data", {}):
+            return self.cleaned_data["condition"]
+        if self.condition is not None and not self.is_bound:
+            return self.condition
+        slug = self._current("condition")
+        return Condition.objects.published().filter(slug=slug).first() if slug else None
+
+    def unbound_copy(self):
+        """This form as typed (its files held), without errors: for a page that shows no errors yet."""
+        initial = {
+            name: self._current(name)
+            for name, field in self.fields.items()
+            if not isinstance(field, forms.FileField)
+        }
+        copy = type(self)(initial=initial)
+        copy.held = self.kept_held
+        return copy
 
     def clean_travel_from(self):
         travel_from = self.cleaned_data["travel_from"]
@@ -291,6 +403,10 @@ class InquiryForm(HeldUploadsForm):
         if travel_from and travel_until and travel_until < travel_from:
             self.add_error("travel_until", gettext("This date must be after the first one."))
         condition, clinics = cleaned.get("condition"), cleaned.get("preferred_clinics")
+        if cleaned.get("clinic_search") and not clinics and "preferred_clinics" not in self.errors:
+            self.add_error(
+                "clinic_search", gettext("Tick the clinic you mean in the list below, or empty this box.")
+            )
         if condition and clinics:
             matching = set(
                 Clinic.objects.published()

@@ -89,6 +89,22 @@ def post_ceiling(group, rate_setting="INQUIRY_POST_CEILING_PER_IP"):
     return decorator
 
 
+def refused_when_reached(*limits):
+    """A POST to the view is refused (429) while one of these limits is reached. The view counts the
+    posts it accepts (``count``): refused and invalid posts never use up a patient's allowance."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method == "POST" and (retry_after := first_reached(request, *limits)):
+                return too_many_requests(request, retry_after)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 INQUIRIES_PER_ADDRESS = Limit("inquiry-ip", "INQUIRY_RATE_PER_IP")
 INQUIRIES_PER_MAILBOX = Limit("inquiry-email", "INQUIRY_RATE_PER_EMAIL", key=posted_email)
 REPLIES_PER_ADDRESS = Limit("follow-up-reply", "INQUIRY_RATE_PER_IP")

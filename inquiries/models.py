@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -290,6 +291,14 @@ class Inquiry(models.Model):
             ),
             models.Index(fields=["created_at"], name="inquiry_created"),
             models.Index(fields=["status", "created_at"], name="inquiry_status_created"),
+            # The admin's list, newest first, of the few inquiries whose deletion was requested.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(deletion_requested_at__isnull=False),
+                name="inquiry_deletion_requested",
+            ),
+            # An address looked up whatever its case (``email__iexact``: the admin's search, lost links).
+            models.Index(Upper("email"), name="inquiry_email_upper"),
         ]
         permissions = [
             ("download_attachment", _("Can download medical records")),
@@ -613,6 +622,9 @@ class OutgoingEmail(models.Model):
                 fields=["next_attempt_at"], condition=models.Q(status="pending"), name="email_pending_due"
             ),
             models.Index(fields=["status", "failed_at"], name="email_status_failed"),
+            # The admin's list, newest first, with or without a status.
+            models.Index(fields=["created_at"], name="email_created"),
+            models.Index(fields=["status", "created_at"], name="email_status_created"),
         ]
 
     def __str__(self):

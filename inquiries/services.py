@@ -1,7 +1,7 @@
 """Domain actions on inquiries. Each runs in one transaction: it all happens, or nothing does."""
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -112,17 +112,46 @@ def _save_attachments(*, inquiry, uploads, timeline_entry):
         attachment.save()
 
 
-def inquiry_create(*, data, clinics, uploads, submission_key, consent_text, consent_share_text="", held=()):
+def inquiry_create(
+    *, data, clinics, uploads, submission_key, consent_text, consent_share_text="", held=(), discarded=()
+):
     """Store a patient's request with its files and queue the emails. Returns (inquiry, follow-up token).
+
+    A submission key already used (the same form sent twice, one after the other or at once) returns
+    the request stored for it, and no token: nothing is stored or sent again, from any entrance.
 
     ``consent_share_text`` is the wording of the optional consent to share the patient's name and
     contact details with clinics, as shown, when the patient ticked it; empty when not.
 
     ``held`` are files kept from an earlier, refused try of the same form; they are read only once the
     request's row (unique by submission key) exists, so a concurrent duplicate fails before that.
-    A failure anywhere (database, disk) rolls back the rows and deletes the files already written;
-    a disk that refuses the files raises ``uploads.StorageUnavailable``.
+    ``discarded`` are held files the patient removed from the form. A failure anywhere (database,
+    disk) rolls back the rows and deletes the files already written; a disk that refuses the files
+    raises ``uploads.StorageUnavailable``.
     """
+    if existing := Inquiry.objects.filter(submission_key=submission_key).first():
+        return existing, None
+    try:
+        return _inquiry_store(
+            data=data,
+            clinics=clinics,
+            uploads=uploads,
+            submission_key=submission_key,
+            consent_text=consent_text,
+            consent_share_text=consent_share_text,
+            held=held,
+            discarded=discarded,
+        )
+    except IntegrityError:
+        # The same form sent twice at once: the first one won.
+        if existing := Inquiry.objects.filter(submission_key=submission_key).first():
+            return existing, None
+        raise
+
+
+def _inquiry_store(
+    *, data, clinics, uploads, submission_key, consent_text, consent_share_text, held, discarded
+):
     with removed_on_failure(), transaction.atomic():
         inquiry = Inquiry(
             **data,
@@ -144,6 +173,7 @@ def inquiry_create(*, data, clinics, uploads, submission_key, consent_text, cons
         uploads = [*uploads_release(held), *uploads]
         _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry)
         uploads_discard(held)
+        uploads_discard(discarded)
         _send_link_to_patient(inquiry=inquiry, token=token, kind=EmailKind.PATIENT_CONFIRMATION)
         _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_NEW)
     return inquiry, token
@@ -183,7 +213,7 @@ def uploads_discard(held):
     """Forget held files: the rows now, the files (and their emptied folder) once committed."""
     paths = [item.file.name for item in held]
     HeldUpload.objects.filter(pk__in=[item.pk for item in held]).delete()
-    transaction.on_commit(lambda: delete_files(paths, remove_empty_folders=True))
+    transaction.on_commit(lambda: delete_files(paths))
 
 
 def uploads_purge_expired(now=None):

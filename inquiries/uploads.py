@@ -1,10 +1,11 @@
 """Checking and storing medical-record uploads.
 
 The type is decided from the file's content, never its name or the browser's header. Images are
-re-encoded, which drops EXIF (location) data and anything appended after the image. Files are
-written under a temporary name and moved into place, so a failed write leaves no partial file.
-A storage that refuses writes (full, read-only) raises ``StorageUnavailable``; what a failed request
-had written by then, files and folders, is removed again (``removed_on_failure``).
+re-encoded, which drops EXIF (location) data and anything appended after the image. Files are read
+and written only through the Storage API: local disk by default, written whole or not at all
+(clinic_portal/storage.py), or object storage. A storage that refuses writes (full, read-only)
+raises ``StorageUnavailable``; what a failed request had written by then is removed again
+(``removed_on_failure``).
 """
 
 import contextlib
@@ -13,16 +14,14 @@ import hashlib
 import io
 import logging
 import os
-import tempfile
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import filetype
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -142,21 +141,19 @@ def held_upload_path(submission_key, upload_id, content_type):
     return f"held/{submission_key}/{upload_id}{extension}"
 
 
-def read_file(relative_path):
-    return Path(default_storage.path(relative_path)).read_bytes()
+def read_file(name):
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
 
 
 @dataclass
 class _Written:
-    """Files stored during one request, and the folders made for them (outermost first)."""
+    """Files stored during one request."""
 
-    paths: list = field(default_factory=list)
-    folders: list = field(default_factory=list)
+    names: list = field(default_factory=list)
 
     def remove(self):
-        for relative_path in self.paths:
-            Path(default_storage.path(relative_path)).unlink(missing_ok=True)
-        _remove_empty_folders(self.folders)
+        delete_files(self.names)
 
 
 _written_in_this_request = ContextVar("written_in_this_request", default=None)
@@ -164,8 +161,8 @@ _written_in_this_request = ContextVar("written_in_this_request", default=None)
 
 @contextlib.contextmanager
 def removed_on_failure():
-    """If the block fails, the files ``store_file`` wrote in it, and the folders it made for them, are
-    removed again: a failed request leaves nothing on disk (its rows are rolled back by the caller)."""
+    """If the block fails, the files ``store_file`` wrote in it are removed again (and the folders
+    left empty): a failed request leaves nothing in storage (its rows are rolled back by the caller)."""
     enclosing = _written_in_this_request.get()
     written = _Written()
     token = _written_in_this_request.set(written)
@@ -176,94 +173,65 @@ def removed_on_failure():
         raise
     else:
         if enclosing is not None:  # an enclosing block that fails later removes these too
-            enclosing.paths += written.paths
-            enclosing.folders += written.folders
+            enclosing.names += written.names
     finally:
         _written_in_this_request.reset(token)
 
 
-def store_file(relative_path, data):
-    """Write data to private storage atomically: a temporary file, then a rename into place.
+def store_file(name, data):
+    """Write data to private storage, whole or not at all (see clinic_portal/storage.py).
 
-    Raises ``StorageUnavailable`` when the storage refuses the write; the folders made for the file
-    are then removed again.
+    Raises ``StorageUnavailable`` when the storage refuses the write.
     """
-    target = Path(default_storage.path(relative_path))
-    created = []
     try:
-        _make_folders(target.parent, created)
-        _write_atomically(target, data)
-    except BaseException as error:
-        _remove_empty_folders(created)
-        if isinstance(error, OSError) and error.errno in STORAGE_ERRNOS:
-            raise _storage_unavailable(error) from error
+        stored = default_storage.save(name, ContentFile(data))
+    except OSError as error:
+        if error.errno in STORAGE_ERRNOS:
+            raise _storage_unavailable(errno.errorcode.get(error.errno, str(error.errno))) from error
         raise
+    except Exception as error:
+        if isinstance(default_storage, FileSystemStorage):
+            raise
+        # Object storage answers an outage or a refusal with its client's own errors.
+        raise _storage_unavailable(type(error).__name__) from error
     if (written := _written_in_this_request.get()) is not None:
-        written.paths.append(relative_path)
-        written.folders += created
-    return relative_path
+        written.names.append(stored)
+    return stored
 
 
-def _storage_unavailable(error):
-    reason = errno.errorcode.get(error.errno, str(error.errno))
-    # The reason only: the path names a patient's request, and operators need to act on the disk.
+def _storage_unavailable(reason):
+    # The reason only: the name is a patient's request's, and operators need to act on the storage.
     logger.error("Private storage refused a write (%s); the upload was not stored", reason)
     return StorageUnavailable(reason)
 
 
-def _make_folders(folder, created):
-    """Make a folder and its missing parents, adding to ``created`` (outermost first) the ones made here."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue  # made by a concurrent request in the meantime: theirs, not ours to remove
-        created.append(path)
+def delete_files(names):
+    """Delete files from private storage (a missing one is not an error)."""
+    for name in names:
+        default_storage.delete(name)
 
 
-def _write_atomically(target, data):
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
+def stored_names(folder):
+    """Every file under a folder of private storage, as names the storage knows."""
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        folders, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for file_name in files:
+        yield f"{folder}/{file_name}"
+    for subfolder in folders:
+        yield from stored_names(f"{folder}/{subfolder}")
 
 
-def _remove_empty_folders(folders):
-    for folder in reversed(folders):
-        with contextlib.suppress(OSError):  # not empty: another request stored a file there meanwhile
-            folder.rmdir()
-
-
-def delete_files(relative_paths, *, remove_empty_folders=False):
-    for relative_path in relative_paths:
-        path = Path(default_storage.path(relative_path))
-        path.unlink(missing_ok=True)
-        if remove_empty_folders:
-            with contextlib.suppress(OSError):  # not empty, or already gone
-                path.parent.rmdir()
-
-
-def sweep_orphans(known_paths, *, folder="inquiries", older_than_seconds=3600, now=None):
+def sweep_orphans(known_names, *, folder="inquiries", older_than_seconds=3600, now=None):
     """Delete files under a folder of private storage that no row points to. Returns their count."""
-    root = Path(settings.MEDIA_ROOT) / folder
-    if not root.exists():
-        return 0
-    known = {Path(default_storage.path(path)) for path in known_paths}
+    known = set(known_names)
     now = now or time.time()
     removed = 0
-    for path in root.rglob("*"):
-        if path.is_file() and path not in known and now - path.stat().st_mtime > older_than_seconds:
-            path.unlink(missing_ok=True)
+    for name in list(stored_names(folder)):
+        if name in known:
+            continue
+        if now - default_storage.get_modified_time(name).timestamp() > older_than_seconds:
+            default_storage.delete(name)
             removed += 1
     return removed

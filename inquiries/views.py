@@ -14,12 +14,12 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic_portal.decorators import private_page, resendable_after_outage
-from clinics.models import Clinic
 from conditions.models import Condition
 from inquiries import limits
 from inquiries.forms import (
     CONSENT_HEALTH_DATA,
     CONSENT_SHARE_WITH_CLINICS,
+    MAX_PREFERRED_CLINICS,
     DeletionRequestForm,
     InquiryForm,
     LostLinkForm,
@@ -33,6 +33,7 @@ from inquiries.limits import (
     LINK_EMAILS_PER_MAILBOX,
     REPLIES_PER_ADDRESS,
     post_ceiling,
+    refused_when_reached,
 )
 from inquiries.models import Attachment, Inquiry, InquiryStatus
 from inquiries.services import (
@@ -50,6 +51,8 @@ from staff.models import AuditAction
 from staff.sessions import identity_recently_confirmed
 
 SESSION_SUBMITTED = "submitted_inquiries"
+# The request form's second button: list the clinics found by name or matching the chosen condition.
+FIND_CLINICS = "find_clinics"
 # A full or read-only disk needs an operator; asking browsers and proxies back sooner would not help.
 STORAGE_RETRY_AFTER_SECONDS = 300
 
@@ -74,29 +77,32 @@ def patient_data_page(view):
 @resendable_after_outage
 @patient_data_page
 @post_ceiling("inquiry-post")
+@refused_when_reached(INQUIRIES_PER_ADDRESS, INQUIRIES_PER_MAILBOX)
 @require_http_methods(["GET", "POST"])
 def inquiry_new(request):
     if request.method == "POST":
         return _submit(request)
-    condition = Condition.objects.published().filter(slug=request.GET.get("condition", "")).first()
-    clinic = Clinic.objects.published().filter(slug=request.GET.get("clinic", "")).first()
-    initial = {"submission_key": uuid.uuid4()}
-    if clinic:
-        initial["preferred_clinics"] = [clinic.slug]
-    form = InquiryForm(initial=initial, condition=condition)
+    # Links from a condition page, a clinic page or a comparison: ?condition=<slug>&clinic=<slug>&…
+    condition_slug = request.GET.get("condition")
+    condition = Condition.objects.published().filter(slug=condition_slug).first() if condition_slug else None
+    slugs = request.GET.getlist("clinic")[:MAX_PREFERRED_CLINICS]
+    form = InquiryForm(
+        initial={"submission_key": uuid.uuid4(), "preferred_clinics": slugs}, condition=condition
+    )
+    chosen = [clinic for clinic in form.offered_clinics if clinic.slug in slugs]
+    clinic = chosen[0] if len(chosen) == 1 else None
     return render(
         request, "inquiries/inquiry_form.html", {"form": form, "condition": condition, "clinic": clinic}
     )
 
 
 def _submit(request):
-    if retry_after := limits.first_reached(request, INQUIRIES_PER_ADDRESS, INQUIRIES_PER_MAILBOX):
-        return limits.too_many_requests(request, retry_after)
-
     form = InquiryForm(request.POST, request.FILES)
     if form.is_spam:
         return render(request, "inquiries/inquiry_thanks.html", {"inquiry": None})
     form_page = partial(render, request, "inquiries/inquiry_form.html", {"form": form})
+    if FIND_CLINICS in request.POST:
+        return _find_clinics(request, form, form_page)
     if not form.is_valid():
         try:
             _hold_accepted_uploads(request, form)
@@ -104,34 +110,36 @@ def _submit(request):
             return _storage_unavailable(request, form_page, _request_not_sent())
         return form_page(status=400)
 
-    submission_key = form.cleaned_data["submission_key"]
-    inquiry = Inquiry.objects.filter(submission_key=submission_key).first()
-    if inquiry is None:
-        try:
-            with removed_on_failure(), transaction.atomic():
-                inquiry, _token = inquiry_create(
-                    data=form.inquiry_data(),
-                    clinics=form.cleaned_data["preferred_clinics"],
-                    uploads=form.cleaned_data["attachments"],
-                    held=form.kept_held,
-                    submission_key=submission_key,
-                    consent_text=str(CONSENT_HEALTH_DATA),
-                    consent_share_text=(
-                        str(CONSENT_SHARE_WITH_CLINICS) if form.cleaned_data["consent_share"] else ""
-                    ),
-                )
-                uploads_discard(form.removed_held)
-        except IntegrityError:
-            # The same form sent twice at once: the first one won.
-            inquiry = get_object_or_404(Inquiry, submission_key=submission_key)
-        except StorageUnavailable:
-            return _storage_unavailable(request, form_page, _request_not_sent())
-        else:
-            limits.count(request, INQUIRIES_PER_ADDRESS, INQUIRIES_PER_MAILBOX)
+    try:
+        inquiry, token = inquiry_create(
+            data=form.inquiry_data(),
+            clinics=form.cleaned_data["preferred_clinics"],
+            uploads=form.cleaned_data["attachments"],
+            held=form.kept_held,
+            discarded=form.removed_held,
+            submission_key=form.cleaned_data["submission_key"],
+            consent_text=str(CONSENT_HEALTH_DATA),
+            consent_share_text=str(CONSENT_SHARE_WITH_CLINICS) if form.cleaned_data["consent_share"] else "",
+        )
+    except StorageUnavailable:
+        return _storage_unavailable(request, form_page, _request_not_sent())
+    if token is not None:  # stored now, not a repeat of a request stored before
+        limits.count(request, INQUIRIES_PER_ADDRESS, INQUIRIES_PER_MAILBOX)
     submitted = request.session.get(SESSION_SUBMITTED, [])
     if inquiry.reference not in submitted:
         request.session[SESSION_SUBMITTED] = [*submitted, inquiry.reference][-10:]
     return redirect("inquiries:thanks", reference=inquiry.reference)
+
+
+def _find_clinics(request, form, form_page):
+    """The patient asked for clinics by name or for the chosen condition: the form again with them
+    listed, what was typed kept and the valid files held, nothing sent and no errors shown yet."""
+    form.is_valid()
+    try:
+        _hold_accepted_uploads(request, form)
+    except StorageUnavailable:
+        return _storage_unavailable(request, form_page, _request_not_sent())
+    return render(request, "inquiries/inquiry_form.html", {"form": form.unbound_copy()})
 
 
 def _hold_accepted_uploads(request, form):
@@ -198,6 +206,7 @@ def inquiry_for_token(reference, token):
 @resendable_after_outage
 @patient_data_page
 @post_ceiling("follow-up-post")
+@refused_when_reached(REPLIES_PER_ADDRESS)
 @require_http_methods(["GET", "POST"])
 def follow_up(request, reference, token):
     inquiry = inquiry_for_token(reference, token)
@@ -205,8 +214,6 @@ def follow_up(request, reference, token):
         return render_follow_up(request, inquiry, token)
     if inquiry.status == InquiryStatus.CLOSED:
         return redirect(request.path)
-    if retry_after := limits.first_reached(request, REPLIES_PER_ADDRESS):
-        return limits.too_many_requests(request, retry_after)
     reply_form = ReplyForm(request.POST, request.FILES)
     follow_up_page = partial(render_follow_up, request, inquiry, token, reply_form=reply_form)
     if not reply_form.is_valid():

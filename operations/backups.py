@@ -38,6 +38,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
+from clinic_portal.storage import on_local_disk
 from inquiries.erasures import BATCH_SIZE, ErasureLogError, logged_erasures, reapply_erasures
 from inquiries.models import Attachment, HeldUpload, Inquiry
 from inquiries.uploads import sweep_orphans
@@ -124,6 +125,12 @@ def make_backup(backup_dir=None, keep=None):
     keep = settings.BACKUP_KEEP if keep is None else keep
     if keep < 1:
         raise BackupError("Keep at least 1 backup: the one just made is always kept.")
+    if not on_local_disk(default_storage):
+        raise BackupError(
+            "Medical records are kept in object storage (PRIVATE_STORAGE_BUCKET), which this command does "
+            "not copy: back the database up with PostgreSQL's own tools and keep the bucket versioned. "
+            "This command backs up a site that keeps its files on the local disk (MEDIA_ROOT)."
+        )
     engine = database_engine()
     created_at = datetime.now(UTC).replace(microsecond=0)
     with private_files(), _failures_explained():
@@ -340,6 +347,14 @@ def _sha256(path):
     return digest.hexdigest()
 
 
+def _stored_sha256(name):
+    digest = hashlib.sha256()
+    with default_storage.open(name, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _write_json(path, data):
     with open(path, "x", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2)
@@ -518,6 +533,11 @@ def _database_has_inquiries():
 def restore_backup(backup):
     """Restore an opened backup into the empty database and media root, then erase again what the
     erasure log says was erased after it. The report lists any attachment left without its file."""
+    if not on_local_disk(default_storage):
+        raise BackupError(
+            "Medical records are kept in object storage (PRIVATE_STORAGE_BUCKET): restore the database with "
+            "PostgreSQL's own tools and the files from the bucket's versions."
+        )
     media_root = Path(settings.MEDIA_ROOT)
     with private_files():
         if backup.manifest["engine"] == "postgresql":
@@ -626,9 +646,8 @@ def _remove_orphaned_files():
 def _attachments_without_their_file():
     problems = []
     for attachment in Attachment.objects.select_related("inquiry").order_by("inquiry__reference", "pk"):
-        path = Path(default_storage.path(attachment.file.name))
-        if not path.is_file():
+        if not default_storage.exists(attachment.file.name):
             problems.append(f"{attachment.inquiry.reference}: {attachment.file.name} is missing")
-        elif attachment.sha256 and _sha256(path) != attachment.sha256:
+        elif attachment.sha256 and _stored_sha256(attachment.file.name) != attachment.sha256:
             problems.append(f"{attachment.inquiry.reference}: {attachment.file.name} differs from the upload")
     return problems

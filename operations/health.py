@@ -2,15 +2,20 @@
 
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 from django.utils import timezone
 from redis.exceptions import RedisError
+
+from clinic_portal.storage import on_local_disk
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,15 @@ def cache_server():
 
 
 def media_storage():
-    """The private media root takes a new file, and has room for a day of requests."""
+    """The private media root takes a new file, and has room for a day of requests; object storage
+    takes and gives back a small file."""
+    if not on_local_disk(default_storage):
+        try:
+            name = default_storage.save(f"health/{uuid.uuid4()}.txt", ContentFile(b"ok"))
+            default_storage.delete(name)
+        except Exception as error:
+            return Check(False, f"object storage refused a file ({type(error).__name__})")
+        return Check(True, "object storage")
     root = Path(settings.MEDIA_ROOT)
     try:
         root.mkdir(parents=True, exist_ok=True)

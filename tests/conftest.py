@@ -48,12 +48,14 @@ def demo(db):
 
 @pytest.fixture
 def redis_cache(settings):
-    """The production cache: a real Redis server (database 15, emptied before and after)."""
+    """The production cache: a real Redis server (database 15, or 14, 13… for the second, third…
+    parallel test process; emptied before and after)."""
     import os
 
     import redis
 
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    url = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - worker % 5}")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError:

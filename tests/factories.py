@@ -2,6 +2,7 @@
 
 import datetime
 import itertools
+import uuid
 
 from django.test import TestCase
 
@@ -98,3 +99,68 @@ def make_clinic(*, treatments=(), specialties=(), **fields):
             ClinicTreatment(clinic=clinic, treatment=treatment) for treatment in treatments
         )
     return clinic
+
+
+def make_inquiry(*, status="received", condition=None, preferred_clinics=(), timeline=True, **fields):
+    """A stored request in any status, without the demo content and without the request form.
+
+    Returns (inquiry, follow-up token). ``timeline`` adds the entries its status implies: received,
+    then one status change per step of the way the workflow allows to ``status``.
+    """
+    from django.utils import timezone
+
+    from inquiries.models import Inquiry, InquiryStatus, TimelineEntry, TimelineKind
+
+    number = next(_sequence)
+    fields.setdefault("full_name", f"Patient {number}")
+    fields.setdefault("email", f"patient{number}@example.com")
+    fields.setdefault("contact_channel", "email")
+    fields.setdefault("country", "KZ")
+    fields.setdefault("language", "ru")
+    fields.setdefault("patient_relation", "self")
+    fields.setdefault("patient_age", 40)
+    fields.setdefault("symptom_duration", "1_6_months")
+    fields.setdefault("message", f"Question {number} about treatment in Korea.")
+    fields.setdefault("consent_health_data_at", timezone.now())
+    fields.setdefault("consent_health_data_text", "I agree to the processing of my health data.")
+    fields.setdefault("consent_health_data_version", "2026-11-01")
+    fields.setdefault("submission_key", uuid.uuid4())
+    if status == InquiryStatus.CLOSED:
+        fields.setdefault("closed_at", timezone.now())
+        fields.setdefault("closing_reason", "booked")
+    inquiry = Inquiry(status=status, condition=condition, **fields)
+    token = inquiry.set_follow_up_token()
+    inquiry.save()
+    inquiry.preferred_clinics.set(preferred_clinics)
+    if timeline:
+        TimelineEntry.objects.create(inquiry=inquiry, kind=TimelineKind.CREATED)
+        previous = InquiryStatus.RECEIVED
+        for step in _path_to(InquiryStatus(status)):
+            make_timeline_entry(inquiry, kind=TimelineKind.STATUS, old_status=previous, new_status=step)
+            previous = step
+    return inquiry, token
+
+
+def _path_to(status):
+    """The shortest way the workflow allows from "received" to ``status`` (without the start)."""
+    from inquiries.models import ALLOWED_TRANSITIONS, InquiryStatus
+
+    paths = {InquiryStatus.RECEIVED: []}
+    queue = [InquiryStatus.RECEIVED]
+    while queue:
+        current = queue.pop(0)
+        for following in sorted(ALLOWED_TRANSITIONS[current]):
+            if following not in paths:
+                paths[following] = [*paths[current], following]
+                queue.append(following)
+    return paths[status]
+
+
+def make_timeline_entry(inquiry, *, kind="note", body="", is_public=None, author=None, **fields):
+    from inquiries.models import TimelineEntry, TimelineKind
+
+    if is_public is None:
+        is_public = kind not in (TimelineKind.NOTE, TimelineKind.ASSIGNED)
+    return TimelineEntry.objects.create(
+        inquiry=inquiry, kind=kind, body=body, is_public=is_public, author=author, **fields
+    )

@@ -647,7 +647,8 @@ def test_a_file_that_cannot_be_deleted_does_not_undo_or_break_an_erasure(site_wi
     (name,) = inquiries[reference]["files"]
     path = site.media_root / name
     path.unlink()
-    path.mkdir()  # a folder where the file was: unlink fails, even for root
+    path.mkdir()  # a folder that is not empty where the file was: deleting it fails, even for root
+    (path / "inside").write_bytes(b"")
 
     result = site.manage("shell", "--no-imports", "-c", ERASE_INQUIRY.format(reference=reference))
 

@@ -113,6 +113,13 @@ def test_every_connection_is_bounded(db, setting):
         assert cursor.fetchone()[0] not in ("0", "")
 
 
+def test_short_queries_are_not_compiled(db):
+    require_postgresql()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
 # --- in Chromium ----------------------------------------------------------------------------------
 
 

@@ -392,11 +392,11 @@ def test_a_clinics_own_rows_keep_its_search_text_fresh(knowledge, committed):
 def test_a_change_touching_many_clinics_is_rebuilt_by_the_task_worker(knowledge, committed, settings):
     from django_tasks_db.models import DBTaskResult
 
-    from clinics import services
+    from clinics import deferred
     from clinics.tasks import refresh_clinic_search_texts
 
     _clinic, treatment, _specialty, _condition = knowledge
-    for _number in range(services.BACKGROUND_REFRESH_THRESHOLD):
+    for _number in range(deferred.BACKGROUND_REFRESH_THRESHOLD):
         make_clinic(treatments=[treatment])
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -409,4 +409,4 @@ def test_a_change_touching_many_clinics_is_rebuilt_by_the_task_worker(knowledge,
     assert queued.task_path == "clinics.tasks.refresh_clinic_search_texts"
     assert found_clinics("phong be than kinh") == set()
     refresh_clinic_search_texts.call(**queued.args_kwargs["kwargs"])
-    assert len(found_clinics("phong be than kinh")) == services.BACKGROUND_REFRESH_THRESHOLD + 1
+    assert len(found_clinics("phong be than kinh")) == deferred.BACKGROUND_REFRESH_THRESHOLD + 1

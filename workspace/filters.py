@@ -58,7 +58,7 @@ class InboxFilter(django_filters.FilterSet):
 
     class Meta:
         model = Inquiry
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -95,7 +95,7 @@ def _label(user, language):
 class ShareForm(VersionedForm):
     """Clinics to share the case with, the files that travel with it, a note to the clinics."""
 
-    clinics = forms.ModelMultipleChoiceField(
+    clinics: "forms.ModelMultipleChoiceField[Clinic]" = forms.ModelMultipleChoiceField(
         label=_("Clinics"),
         queryset=Clinic.objects.none(),
         widget=forms.CheckboxSelectMultiple,

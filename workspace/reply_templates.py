@@ -4,14 +4,15 @@ language and the patient receives it in theirs, with the placeholders filled in.
 from dataclasses import dataclass
 
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
 class ReplyTemplate:
     key: str
-    title: str
-    body: str
+    title: str | Promise  # translated when shown
+    body: str | Promise
 
     def render(self, inquiry, language):
         """The text in ``language`` for this inquiry (its name, reference and chosen clinics)."""

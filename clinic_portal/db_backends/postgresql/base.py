@@ -23,3 +23,13 @@ class DatabaseCreation(creation.DatabaseCreation):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     creation_class = DatabaseCreation
+
+    def get_connection_params(self):
+        from conditions.search import NEAR_MISS_MIN_TRIGRAM_SIMILARITY
+
+        params = super().get_connection_params()
+        # Near misses are looked for with the word-similarity operator, which the trigram indexes
+        # answer; it compares with this session setting.
+        threshold = f"-c pg_trgm.word_similarity_threshold={NEAR_MISS_MIN_TRIGRAM_SIMILARITY}"
+        params["options"] = f"{params.get('options', '')} {threshold}".strip()
+        return params

@@ -1,0 +1,196 @@
+"""Public pages served from the shared cache: each visitor still gets their own form tokens, an edit
+shows at once, and nothing personal or one-off is kept."""
+
+import re
+import uuid
+
+import pytest
+from django.core.cache import caches
+from django.test import Client
+
+from clinic_portal import page_cache
+from clinics.models import ClinicTreatment
+from inquiries.models import Inquiry
+from tests.factories import make_clinic, make_condition, make_treatment
+from tests.support.outages import TcpProxy
+from tests.support.patients import valid_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def page_caching(settings):
+    settings.PAGE_CACHE = True
+    caches["pages"].clear()
+    yield
+    caches["pages"].clear()
+
+
+@pytest.fixture
+def condition(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        condition = make_condition(treatments=1, summary_en="Rhythmic muscle jerks.")
+        make_clinic(slug="seoul-neuro", treatments=[condition.condition_treatments.first().treatment])
+    return condition
+
+
+def csrf_token_in(html):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def submission_key_in(html):
+    return re.search(r'name="submission_key" value="([^"]+)"', html).group(1)
+
+
+def test_a_cached_condition_page_needs_no_query_and_gives_each_visitor_their_own_tokens(
+    page_caching, condition, django_assert_num_queries
+):
+    first, second = Client(), Client()
+    first_html = first.get(condition.get_absolute_url()).content.decode()
+    with django_assert_num_queries(0):
+        second_html = second.get(condition.get_absolute_url()).content.decode()
+    assert "seoul-neuro" in second_html and "Rhythmic muscle jerks." in second_html
+    assert csrf_token_in(first_html) != csrf_token_in(second_html)
+    assert submission_key_in(first_html) != submission_key_in(second_html)
+    uuid.UUID(submission_key_in(second_html))
+    assert "page-cache:" not in second_html
+    # A page with a form is never revalidated by date (an old submission key would come back).
+    assert not second.get(condition.get_absolute_url()).has_header("Last-Modified")
+
+
+def test_the_form_of_a_cached_page_is_accepted_with_the_visitors_token(page_caching, condition):
+    Client().get(condition.get_absolute_url())  # cached by someone else first
+    visitor = Client(enforce_csrf_checks=True)
+    html = visitor.get(condition.get_absolute_url()).content.decode()
+    data = {
+        **valid_data(condition=condition.slug, preferred_clinics=["seoul-neuro"]),
+        "csrfmiddlewaretoken": csrf_token_in(html),
+        "submission_key": submission_key_in(html),
+    }
+    response = visitor.post("/en/inquiries/new/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Inquiry.objects.get().condition == condition
+
+
+def test_an_edit_shows_at_once(page_caching, condition, django_capture_on_commit_callbacks):
+    assert "Rhythmic muscle jerks." in Client().get(condition.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        condition.summary_en = "Involuntary rhythmic contractions."
+        condition.save()
+    html = Client().get(condition.get_absolute_url()).content.decode()
+    assert "Involuntary rhythmic contractions." in html
+
+    # A new link between a clinic and the condition's treatment shows the clinic at once too.
+    with django_capture_on_commit_callbacks(execute=True):
+        other = make_clinic(slug="busan-rehab")
+    assert "busan-rehab" not in Client().get(condition.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        ClinicTreatment.objects.create(
+            clinic=other, treatment=condition.condition_treatments.first().treatment
+        )
+    assert "busan-rehab" in Client().get(condition.get_absolute_url()).content.decode()
+
+
+def test_a_change_rolled_back_leaves_the_cached_pages(page_caching, condition):
+    version = page_cache.content_version()
+    with pytest.raises(RuntimeError), page_cache.transaction.atomic():
+        make_treatment(slug="never-saved")
+        raise RuntimeError
+    assert page_cache.content_version() == version
+
+
+def test_pages_change_with_the_date(page_caching, condition, monkeypatch, django_assert_max_num_queries):
+    import datetime
+
+    Client().get(condition.get_absolute_url())
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    monkeypatch.setattr(page_cache.timezone, "localdate", lambda: tomorrow)
+    with django_assert_max_num_queries(50) as captured:
+        Client().get(condition.get_absolute_url())
+    assert len(captured) > 0  # rendered anew: accreditations and reviews lapse by date
+
+
+def test_searches_unknown_parameters_and_visitors_with_a_session_get_a_fresh_page(
+    page_caching, condition, django_assert_max_num_queries, admin_client
+):
+    url = condition.get_absolute_url()
+    for path, params in [
+        ("/en/clinics/", {"q": "seoul"}),
+        ("/en/conditions/", {"q": "clonus"}),
+        (url, {"utm_source": "x"}),
+        (url, {"city": "x" * 200}),
+    ]:
+        for _ in range(2):
+            with django_assert_max_num_queries(60) as captured:
+                assert Client().get(path, params).status_code == 200
+            assert len(captured) > 0, (path, params)
+    # The filters a page understands are cached like the page itself.
+    Client().get(url, {"city": "seoul"})
+    with django_assert_max_num_queries(0):
+        Client().get(url, {"city": "seoul"})
+    # Signed in (a session): rendered for them, never from or into the cache.
+    with django_assert_max_num_queries(60) as captured:
+        admin_client.get(url)
+    assert len(captured) > 0
+
+
+def test_a_draft_previewed_by_staff_is_never_served_to_visitors(page_caching, condition, admin_client):
+    from conditions.models import ConditionStatus
+
+    draft = make_condition(slug="draft-page", status=ConditionStatus.DRAFT)
+    admin_client.get(draft.get_absolute_url())
+    assert Client().get(draft.get_absolute_url()).status_code == 404
+
+
+def test_pages_without_a_form_answer_304_while_unchanged(page_caching, condition, django_assert_num_queries):
+    first = Client().get("/en/")
+    assert first.has_header("ETag") and first.has_header("Last-Modified")
+    with django_assert_num_queries(0):
+        again = Client().get("/en/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+
+def test_with_redis_gone_pages_are_rendered_afresh(page_caching, settings, condition):
+    import redis
+
+    url = "redis://127.0.0.1:6379/10"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis server")
+    proxy = TcpProxy(6379).start()
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {
+            "BACKEND": "clinic_portal.cache.RedisWithLocalFallbackCache",
+            "LOCATION": f"redis://127.0.0.1:{proxy.port}/10",
+            "KEY_PREFIX": f"test-{uuid.uuid4()}",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
+    }
+    pages = caches["pages"]
+    try:
+        Client().get(condition.get_absolute_url())
+        assert pages.redis.get(page_cache.VERSION_KEY)  # kept in Redis, shared by every server
+        proxy.cut()
+        for _ in range(2):
+            response = Client().get(condition.get_absolute_url())
+            assert response.status_code == 200 and "seoul-neuro" in response.content.decode()
+        assert pages.is_degraded()
+    finally:
+        proxy.restore()
+        type(pages)._redis_down_until = 0.0
+        pages.redis.delete(page_cache.VERSION_KEY)  # the pages expire by themselves
+        proxy.stop()
+
+
+def test_a_rebuild_of_the_clinic_matches_by_the_worker_serves_new_pages(
+    page_caching, condition, django_capture_on_commit_callbacks
+):
+    from clinics.match_table import clinic_matches_refresh
+
+    clinic = make_clinic()
+    version = page_cache.content_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        clinic_matches_refresh(clinic_ids=[clinic.pk])
+    assert page_cache.content_version() != version
