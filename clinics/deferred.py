@@ -2,7 +2,10 @@
 transaction commits, once per clinic however many changes touched it, and by the task worker when a
 change touches many clinics."""
 
+from __future__ import annotations
+
 import threading
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
 from django.utils.module_loading import import_string
@@ -20,17 +23,17 @@ class RebuiltAtCommit:
     harmless: a rebuild reads the database as it is.
     """
 
-    def __init__(self, rebuild, task):
+    def __init__(self, rebuild: Callable[[set[int]], object], task: str) -> None:
         self.rebuild = rebuild
         self.task = task
         self._pending = threading.local()
 
-    def __call__(self, *, clinic_ids):
+    def __call__(self, *, clinic_ids: Iterable[int]) -> None:
         if clinic_ids:
             self._pending.__dict__.setdefault("clinic_ids", set()).update(clinic_ids)
             transaction.on_commit(self._rebuild_pending)
 
-    def _rebuild_pending(self):
+    def _rebuild_pending(self) -> None:
         clinic_ids = self._pending.__dict__.pop("clinic_ids", None)
         if not clinic_ids:
             return

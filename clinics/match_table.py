@@ -12,9 +12,15 @@ The builder takes a model registry, so that the migration creating the table fil
 rules.
 """
 
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
 from itertools import islice
+from typing import Any
 
 from django.apps import apps as installed_apps
+from django.apps.registry import Apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,14 +32,20 @@ from clinics.deferred import RebuiltAtCommit
 BATCH_SIZE = 500
 
 
-def clinic_matches_refresh(*, clinic_ids, today=None, apps=installed_apps, batch_size=BATCH_SIZE):
+def clinic_matches_refresh(
+    *,
+    clinic_ids: Iterable[int],
+    today: datetime.date | None = None,
+    apps: Apps = installed_apps,
+    batch_size: int = BATCH_SIZE,
+) -> int:
     """Rebuild the match rows of these clinics (ids), a batch at a time: two statements per batch, each
     batch in its own transaction (a clinic's rows are replaced at once, and statements stay short
     enough for the statement timeout). Returns how many clinics were done."""
-    clinic_ids = iter(sorted(set(clinic_ids)))
+    remaining = iter(sorted(set(clinic_ids)))
     statements = _Statements(apps, today or timezone.localdate())
     count = 0
-    while batch := list(islice(clinic_ids, batch_size)):
+    while batch := list(islice(remaining, batch_size)):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(*statements.delete(batch))
             cursor.execute(*statements.insert(batch))
@@ -44,7 +56,9 @@ def clinic_matches_refresh(*, clinic_ids, today=None, apps=installed_apps, batch
     return count
 
 
-def clinic_matches_rebuild(*, today=None, apps=installed_apps, batch_size=BATCH_SIZE):
+def clinic_matches_rebuild(
+    *, today: datetime.date | None = None, apps: Apps = installed_apps, batch_size: int = BATCH_SIZE
+) -> int:
     """Rebuild the whole table (nightly, after bulk loads). Returns how many clinics were done.
 
     Rows of deleted clinics and conditions are gone with them (cascade)."""
@@ -62,14 +76,14 @@ class _Statements:
     current on ``today``; the name sorted by is the reader's language's, else the English one. Plain
     SQL that SQLite and PostgreSQL both run."""
 
-    def __init__(self, apps, today):
+    def __init__(self, apps: Apps, today: datetime.date) -> None:
         quote = connection.ops.quote_name
         Clinic = apps.get_model("clinics", "Clinic")
 
-        def table(app, model):
+        def table(app: str, model: str) -> str:
             return quote(apps.get_model(app, model)._meta.db_table)
 
-        def column(model, field):
+        def column(model: Any, field: str) -> str:
             return quote(model._meta.get_field(field).column)
 
         self.match_table = table("clinics", "ClinicConditionMatch")
@@ -134,12 +148,12 @@ class _Statements:
         self.languages = languages
         self.today = today
 
-    def delete(self, clinic_ids):
+    def delete(self, clinic_ids: Sequence[int]) -> tuple[str, list[Any]]:
         placeholders = ", ".join(["%s"] * len(clinic_ids))
         statement = f"DELETE FROM {self.match_table} WHERE clinic_id IN ({placeholders})"  # noqa: S608
         return statement, list(clinic_ids)
 
-    def insert(self, clinic_ids):
+    def insert(self, clinic_ids: Sequence[int]) -> tuple[str, list[Any]]:
         placeholders = ", ".join(["%s"] * len(clinic_ids))
         # Parameters in the order their placeholders appear in the statement.
         params = [
