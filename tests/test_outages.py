@@ -140,7 +140,7 @@ def test_in_chromium_the_503_page_sends_the_request_again_once_the_database_is_b
         phone = "+82 10 1234 5678" if typed == "valid" else "12"
         fill_request(form, email="outage@example.com", phone=phone, consent=True)
         proxy.cut()
-        form.locator("[type=submit]").click()
+        form.locator("button[type=submit]").click()
         page.locator(".resend-form").wait_for()
         assert tr(language, NOTHING_SAVED) in page.content()
 
@@ -154,6 +154,6 @@ def test_in_chromium_the_503_page_sends_the_request_again_once_the_database_is_b
                 "Ankle clonus since a spinal injury. What can be done?"
             )
             form.locator("[name=phone]").fill("+82 10 1234 5678")
-            form.locator("[type=submit]").click()
+            form.locator("button[type=submit]").click()
         page.wait_for_url(f"**/{language}/inquiries/thanks/**")
     assert Inquiry.objects.filter(email="outage@example.com").count() == 1
