@@ -484,6 +484,12 @@ def test_a_coordinator_shares_a_case_and_publishes_an_answer(page, demo_site, cl
     assert (answer.coordinator_note, answer.published_by.get_username()) == ("Our favourite offer.", "minji")
     inquiry.refresh_from_db()
     assert inquiry.status == InquiryStatus.ANSWERED
+
+    # The other clinic's link is revoked, and the inquiry page says so.
+    page.locator(f"[data-referral={INCHEON}]").locator("text=Revoke link").click()
+    page.locator(f"[data-referral={INCHEON}] [data-link-state]", has_text="Link revoked on").wait_for()
+    assert Referral.objects.get(clinic__slug=INCHEON).revoked_at is not None
+    assert Referral.objects.get(clinic__slug=HANBIT).revoked_at is None
     assert [error for error in console_errors if "status of 400" not in error] == []  # the refused form
 
 
