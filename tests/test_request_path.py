@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.cache import caches
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone, translation
@@ -258,9 +259,13 @@ def own_redis(tmp_path, settings):
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
+    # The fallback is process memory keyed by the server's address: a port reused by an earlier
+    # test in this worker would otherwise bring that test's counts along.
+    caches["default"].fallback.clear()
     yield process
     process.kill()
     process.wait()
+    caches["default"].fallback.clear()
     RedisWithLocalFallbackCache._redis_down_until = 0.0
 
 
