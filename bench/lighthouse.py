@@ -34,7 +34,16 @@ PAGES = {
     "clonus": "/conditions/clonus/",
     "directory": "/clinics/",
     "clinic": "/clinics/hanbit-neuroscience-hospital/",
+    "doctor": "/clinics/hanbit-neuroscience-hospital/doctors/kim-ji-hoon/",
+    "comparison": (
+        "/clinics/compare/?clinic=hanbit-neuroscience-hospital&clinic=seoul-riverside-rehabilitation-hospital"
+        "&clinic=jeju-seaside-recovery-hospital&condition=clonus"
+    ),
+    "travel guide": "/plan-your-trip/",
 }
+# Kept out of search engines on purpose (every choice of clinics is one more address of the same
+# content): Lighthouse's "page is blocked from indexing" audit is left out of their SEO score.
+NOT_INDEXED = {"comparison"}
 
 
 class Site:
@@ -63,7 +72,7 @@ class Site:
         self.server.stop()
 
 
-def lighthouse(url, report_path, chrome_path):
+def lighthouse(url, report_path, chrome_path, skip_audits=()):
     """One Lighthouse run; returns its JSON report."""
     command = [
         shutil.which("npx") or "npx",
@@ -77,6 +86,8 @@ def lighthouse(url, report_path, chrome_path):
         f"--output-path={report_path}",
         "--quiet",
     ]
+    if skip_audits:
+        command.append(f"--skip-audits={','.join(skip_audits)}")
     env = {**os.environ, "CHROME_PATH": chrome_path}
     for attempt in range(3):  # a trace is now and then lost (NO_NAVSTART, NO_FCP): run again
         report_path.unlink(missing_ok=True)
@@ -148,7 +159,10 @@ def main():
                 runs = []
                 for run in range(options.runs):
                     report = lighthouse(
-                        f"{site.url}{path}", folder / f"{page}-{language}-{run}.json", chrome_path
+                        f"{site.url}{path}",
+                        folder / f"{page}-{language}-{run}.json",
+                        chrome_path,
+                        skip_audits=["is-crawlable"] if page in NOT_INDEXED else [],
                     )
                     runs.append(report)
                 scores = {

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import Resolver404, resolve, reverse, translate_url
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.translation import get_language, get_language_info
 
@@ -7,13 +7,26 @@ from django.utils.translation import get_language, get_language_info
 def languages(request):
     """The current page in every supported language, for the switcher and hreflang links."""
     try:
-        resolve(request.path_info)
+        match = resolve(request.path_info)
     except Resolver404:
         # A page that does not exist (perhaps "//evil.example/x"): offer each language's home page,
         # never a link built from the requested path.
         return _links(request, _home_path, query="")
     query = request.META.get("QUERY_STRING", "")
-    return _links(request, lambda code: translate_url(request.path, code), query)
+    return _links(request, lambda code: _page_path(request, match, code), query)
+
+
+def _page_path(request, match, code):
+    """The page's address in another language: Django's ``translate_url``, without resolving the
+    address again for each of the nine links."""
+    if match.url_name is None:
+        return request.path
+    name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+    with translation.override(code):
+        try:
+            return reverse(name, args=match.args, kwargs=match.kwargs)
+        except NoReverseMatch:
+            return request.path
 
 
 def _home_path(code):

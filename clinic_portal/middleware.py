@@ -1,7 +1,11 @@
+import gzip
+import secrets
+
 from django.conf import settings
-from django.middleware.gzip import GZipMiddleware
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 
 class RequestBodyLimitMiddleware:
@@ -38,7 +42,35 @@ class PageGZipMiddleware(GZipMiddleware):
     masked anew on every response besides).
     """
 
+    # Django compresses at level 6. Level 5 took the condition page's compression from 0.7–1.5 ms to
+    # 0.6–0.9 ms (English to Russian) for 0.5–2 % more bytes: with the page cache warm, compression
+    # is a large part of what a page costs the server.
+    compress_level = 5
+
     def process_response(self, request, response):
         if response.streaming or not response.get("Content-Type", "").startswith(COMPRESSED_TYPES):
             return response
-        return super().process_response(request, response)
+        # Django's non-streaming path, at our level (its own fixes level 6).
+        if len(response.content) < 200 or response.has_header("Content-Encoding"):
+            return response
+        patch_vary_headers(response, ("Accept-Encoding",))
+        if not re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            return response
+        compressed = self._compress(response.content)
+        if len(compressed) >= len(response.content):
+            return response
+        response.content = compressed
+        response.headers["Content-Length"] = str(len(compressed))
+        etag = response.get("ETag")
+        if etag and etag.startswith('"'):
+            response.headers["ETag"] = "W/" + etag  # a strong ETag names the uncompressed bytes
+        response.headers["Content-Encoding"] = "gzip"
+        return response
+
+    def _compress(self, content):
+        """Gzip with a file name of random length in the header, as Django pads it against BREACH."""
+        compressed = memoryview(gzip.compress(content, compresslevel=self.compress_level, mtime=0))
+        header = bytearray(compressed[:10])
+        header[3] = gzip.FNAME
+        name = b"a" * secrets.randbelow(self.max_random_bytes) + b"\x00"
+        return bytes(header) + name + compressed[10:]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "conditions",
     "clinics",
     "inquiries",
+    "travel",
     "workspace",
     "operations",
     "django_filters",
@@ -173,7 +174,7 @@ CACHES["pages"] = {**CACHES["default"], "KEY_PREFIX": "pages"}
 PAGE_CACHE = env.bool("PAGE_CACHE", default=True)
 PAGE_CACHE_ALIAS = "pages"
 # Apps whose every change is shown on public pages: a change there starts a new version of them.
-PAGE_CACHE_CONTENT_APPS = ["conditions", "clinics"]
+PAGE_CACHE_CONTENT_APPS = ["conditions", "clinics", "travel"]
 
 # --- Background tasks -----------------------------------------------------------------------------
 TASKS = {
@@ -423,6 +424,7 @@ WORKER_HEARTBEAT_MAX_AGE_SECONDS = env.int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", d
 # ``(request, obj) -> dict | None`` (see clinic_portal/panels.py).
 CONDITION_PAGE_PANELS = ["clinics.panels.matching_clinics_panel", "inquiries.panels.request_form_panel"]
 CLINIC_PAGE_PANELS = ["inquiries.panels.request_form_panel"]
+COMPARISON_PAGE_PANELS = ["inquiries.panels.comparison_request_link_panel"]
 
 # Absolute address of the site, for links in emails; a system check requires it when DEBUG is off.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")

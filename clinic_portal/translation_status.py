@@ -137,7 +137,9 @@ KINDS = (
         fields=("name", "district", "description"),
         may_see=lambda user: user.has_perm("clinics.change_clinic"),
         entries=(
-            Entries(Doctor, "clinic", ("name", "title"), str),
+            Entries(
+                Doctor, "clinic", ("name", "title", "training", "board_certification", "photo_alt_text"), str
+            ),
             Entries(ClinicPhoto, "clinic", ("alt_text",), lambda photo: photo.get_subject_display()),
             Entries(
                 ClinicTreatment,

@@ -8,10 +8,11 @@ from django.urls import include, path
 from clinic_portal import views
 from clinic_portal.sitemaps import PageSitemap
 from clinics import views as clinic_views
-from clinics.sitemaps import ClinicSitemap
+from clinics.sitemaps import ClinicSitemap, DoctorSitemap
 from conditions.sitemaps import ConditionSitemap
 from inquiries import views as inquiry_views
 from operations import views as operations_views
+from travel.sitemaps import TravelGuideSitemap
 
 urlpatterns = [
     path("healthz", operations_views.healthz, name="healthz"),
@@ -21,7 +22,15 @@ urlpatterns = [
     path(
         "sitemap.xml",
         sitemap,
-        {"sitemaps": {"pages": PageSitemap, "conditions": ConditionSitemap, "clinics": ClinicSitemap}},
+        {
+            "sitemaps": {
+                "pages": PageSitemap,
+                "conditions": ConditionSitemap,
+                "clinics": ClinicSitemap,
+                "doctors": DoctorSitemap,
+                "travel": TravelGuideSitemap,
+            }
+        },
         name="sitemap",
     ),
     path(
@@ -42,6 +51,7 @@ urlpatterns += i18n_patterns(
     path("clinics/", include("clinics.urls")),
     path("about/ranking/", clinic_views.ranking, name="ranking"),
     path("inquiries/", include("inquiries.urls")),
+    path("plan-your-trip/", include("travel.urls")),
     path("", include("referrals.urls")),
     prefix_default_language=True,
 )

@@ -1,5 +1,4 @@
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
@@ -7,13 +6,12 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationStackedInline, TranslationTabularInline
 
 from clinic_portal.admin import TabbedAdmin
 from clinics import photos
-from clinics.forms import ClinicPhotoForm
+from clinics.forms import ClinicPhotoForm, DoctorForm
 from clinics.imports import ClinicImportExportMixin
 from clinics.models import (
     Accreditation,
@@ -67,24 +65,6 @@ class AccreditationInline(admin.TabularInline):
     extra = 0
 
 
-class DoctorForm(forms.ModelForm):
-    # The model keeps a JSON list of language codes; editors tick the languages.
-    languages = forms.MultipleChoiceField(
-        label=capfirst(Doctor._meta.get_field("languages").verbose_name),
-        choices=settings.LANGUAGES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    class Meta:
-        model = Doctor
-        fields = ["name", "title", "specialty", "languages", "position"]
-
-    def clean_languages(self):
-        chosen = set(self.cleaned_data["languages"])
-        return [code for code, _name in settings.LANGUAGES if code in chosen]
-
-
 class ClinicForm(forms.ModelForm):
     """Refuses to publish a clinic that breaks a publication rule (``Clinic.publication_problems``);
     the error shows beside the field to fix, and nothing is saved."""
@@ -105,6 +85,37 @@ class DoctorInline(TranslationStackedInline):
     model = Doctor
     form = DoctorForm
     extra = 0
+    fields = [
+        "slug",
+        "name",
+        "title",
+        "is_published",
+        "specialties",
+        "languages",
+        "practising_since",
+        "focus_conditions",
+        "focus_treatments",
+        "training",
+        "board_certification",
+        "preview",
+        "photo",
+        "photo_alt_text",
+        "position",
+    ]
+    readonly_fields = ["preview"]
+    autocomplete_fields = ["specialties", "focus_conditions", "focus_treatments"]
+
+    @admin.display(description=_("preview"))
+    def preview(self, doctor):
+        portrait = doctor.portrait if doctor.pk else None
+        if portrait is None:
+            return "—"
+        return format_html(
+            '<img class="clinic-photo-preview" src="{}" alt="" width="{}" height="{}">',
+            photos.smallest_url(portrait),
+            120,
+            round(120 * portrait.height / portrait.width) if portrait.width else 120,
+        )
 
 
 class ClinicPhotoInline(TranslationStackedInline):

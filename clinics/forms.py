@@ -4,13 +4,15 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext, ngettext_lazy
 from modeltranslation.utils import build_localized_fieldname
 
 from clinics import photos
-from clinics.models import AccreditationKind, City, ClinicPhoto, Service
-from conditions.models import Specialty, Treatment
+from clinics.comparison import MAX_COMPARED, MIN_COMPARED
+from clinics.models import AccreditationKind, City, Clinic, ClinicPhoto, Doctor, Service
+from conditions.models import Condition, Specialty, Treatment
 
 ANY = [("", _("Any"))]
 
@@ -113,9 +115,137 @@ class MatchingClinicFilterForm(forms.Form):
         return clinics
 
 
-class ClinicPhotoForm(forms.ModelForm):
-    """A clinic photo: the upload is checked by its content and saved re-encoded, in every width and
-    format (``clinics.photos``); what the editor sent is never stored as it is."""
+class SlugListField(forms.Field):
+    """Every value of a repeated query parameter (``?clinic=a&clinic=b``), blanks dropped, each once."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        return list(dict.fromkeys(str(item).strip() for item in values if str(item).strip()))
+
+
+class ClinicComparisonForm(forms.Form):
+    """The clinics to compare side by side (``?clinic=<slug>&clinic=<slug>…``) and the condition they
+    were chosen for (``condition=<slug>``), as a shared link or the "Compare" buttons send them.
+
+    Clinics and a condition that are not on the site (any more) are left out, and counted so that the
+    page can say so. More than ``MAX_COMPARED`` clinics are refused: three columns are what a reader can
+    compare, and cutting the list silently would compare clinics the reader did not choose.
+    ``chosen_clinics`` (in the order sent) and ``chosen_condition`` come with what the comparison shows
+    (``ClinicQuerySet.for_comparison``).
+    """
+
+    # Refused before any lookup: a link naming more clinics than this is no comparison.
+    MAX_LOOKED_UP = 20
+
+    clinic = SlugListField(required=False)
+    condition = forms.CharField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.chosen_clinics = []
+        self.chosen_condition = None
+        self.unknown_clinic_count = 0
+        self.unknown_condition = False
+
+    def clean(self):
+        cleaned = super().clean()
+        slugs = cleaned.get("clinic") or []
+        if len(slugs) > self.MAX_LOOKED_UP:
+            raise ValidationError(self._too_many(len(slugs)), code="too_many")
+        condition_slug = cleaned.get("condition")
+        if condition_slug:
+            self.chosen_condition = Condition.objects.published().filter(slug=condition_slug).first()
+            self.unknown_condition = self.chosen_condition is None
+        if slugs:
+            found = {
+                clinic.slug: clinic
+                for clinic in Clinic.objects.published()
+                .for_comparison(self.chosen_condition)
+                .filter(slug__in=slugs)
+            }
+            self.chosen_clinics = [found[slug] for slug in slugs if slug in found]
+            self.unknown_clinic_count = len(slugs) - len(self.chosen_clinics)
+        if len(self.chosen_clinics) > MAX_COMPARED:
+            raise ValidationError(self._too_many(len(self.chosen_clinics)), code="too_many")
+        return cleaned
+
+    @staticmethod
+    def _too_many(count):
+        return ngettext(
+            "You chose %(count)s clinic. Compare up to three at a time: untick the ones you need least "
+            "and press “Compare” again.",
+            "You chose %(count)s clinics. Compare up to three at a time: untick the ones you need least "
+            "and press “Compare” again.",
+            count,
+        ) % {"count": count}
+
+    @property
+    def has_enough_clinics(self):
+        return self.is_valid() and len(self.chosen_clinics) >= MIN_COMPARED
+
+
+def prepared_photo(upload):
+    """``photos.prepare(upload)``, a refusal turned into the error the editor reads."""
+    try:
+        return photos.prepare(upload)
+    except photos.PhotoTooLarge:
+        raise ValidationError(
+            ngettext_lazy(
+                "The photo is too large. Upload one of at most %(size)s and %(megapixels)d megapixel.",
+                "The photo is too large. Upload one of at most %(size)s and %(megapixels)d megapixels.",
+                "megapixels",
+            ),
+            code="too_large",
+            params={
+                "size": filesizeformat(photos.MAX_UPLOAD_BYTES),
+                "megapixels": photos.MAX_PIXELS // 1_000_000,
+            },
+        ) from None
+    except photos.NotAPhoto:
+        raise ValidationError(
+            _("This file is not a photo. Upload a JPEG, PNG or WebP image."), code="not_a_photo"
+        ) from None
+
+
+class ProcessedPhotoFormMixin:
+    """A model form whose photo upload is checked by its content and saved re-encoded, in every width
+    and format (``clinics.photos``); what the editor sent is never stored as it is. ``photo_field``
+    and ``renditions_field`` name the model's image field and the JSON field of its renditions."""
+
+    photo_field = "image"
+    renditions_field = "renditions"
+    prepared = None
+
+    def clean_photo_upload(self):
+        upload = self.cleaned_data.get(self.photo_field)
+        if not isinstance(upload, UploadedFile):
+            return upload  # the photo already saved, kept (or False: removed)
+        self.prepared = prepared_photo(upload)
+        # Named after what it is: the model's check of the extension must not refuse a photo for its
+        # name. This name is never stored.
+        upload.name = "photo.jpg"
+        return upload
+
+    def save(self, commit=True):
+        if self.prepared is None:
+            if self.cleaned_data.get(self.photo_field) is False:  # the editor removed the photo
+                setattr(self.instance, self.renditions_field, {})
+            return super().save(commit)
+        stored = photos.store(self.prepared)
+        self.prepared = None
+        try:
+            setattr(self.instance, self.photo_field, stored.image_name)
+            setattr(self.instance, self.renditions_field, stored.renditions)
+            return super().save(commit)
+        except BaseException:
+            photos.delete_files(stored.names)
+            raise
+
+
+class ClinicPhotoForm(ProcessedPhotoFormMixin, forms.ModelForm):
+    """A clinic photo, re-encoded on save (``ProcessedPhotoFormMixin``)."""
 
     class Meta:
         model = ClinicPhoto
@@ -128,45 +258,71 @@ class ClinicPhotoForm(forms.ModelForm):
         # Pillow is run on the upload once, by ``clinics.photos``, with the limits it sets.
         field_classes = {"image": forms.FileField}
 
-    prepared = None
-
     def clean_image(self):
-        upload = self.cleaned_data.get("image")
-        if not isinstance(upload, UploadedFile):
-            return upload  # the photo already saved, kept
-        try:
-            self.prepared = photos.prepare(upload)
-        except photos.PhotoTooLarge:
-            raise ValidationError(
-                ngettext_lazy(
-                    "The photo is too large. Upload one of at most %(size)s and %(megapixels)d megapixel.",
-                    "The photo is too large. Upload one of at most %(size)s and %(megapixels)d megapixels.",
-                    "megapixels",
-                ),
-                code="too_large",
-                params={
-                    "size": filesizeformat(photos.MAX_UPLOAD_BYTES),
-                    "megapixels": photos.MAX_PIXELS // 1_000_000,
-                },
-            ) from None
-        except photos.NotAPhoto:
-            raise ValidationError(
-                _("This file is not a photo. Upload a JPEG, PNG or WebP image."), code="not_a_photo"
-            ) from None
-        # Named after what it is: the model's check of the extension must not refuse a photo for its
-        # name. This name is never stored.
-        upload.name = "photo.jpg"
-        return upload
+        return self.clean_photo_upload()
 
-    def save(self, commit=True):
-        if self.prepared is None:
-            return super().save(commit)
-        stored = photos.store(self.prepared)
-        self.prepared = None
-        try:
-            self.instance.image = stored.image_name
-            self.instance.renditions = stored.renditions
-            return super().save(commit)
-        except BaseException:
-            photos.delete_files(stored.names)
-            raise
+
+class DoctorForm(ProcessedPhotoFormMixin, forms.ModelForm):
+    """A doctor's profile: the languages ticked from the site's, the photo re-encoded on save and
+    described for patients who cannot see it."""
+
+    photo_field = "photo"
+    renditions_field = "photo_renditions"
+
+    # The model keeps a JSON list of language codes; editors tick the languages.
+    languages = forms.MultipleChoiceField(
+        label=capfirst(Doctor._meta.get_field("languages").verbose_name),
+        choices=settings.LANGUAGES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Doctor
+        fields = [
+            "slug",
+            "name",
+            "title",
+            "is_published",
+            "specialties",
+            "languages",
+            "practising_since",
+            "focus_conditions",
+            "focus_treatments",
+            "training",
+            "board_certification",
+            "photo",
+            "photo_alt_text",
+            "position",
+        ]
+        field_classes = {"photo": forms.FileField}
+
+    def clean_languages(self):
+        chosen = set(self.cleaned_data["languages"])
+        return [code for code, _name in settings.LANGUAGES if code in chosen]
+
+    def clean_photo(self):
+        return self.clean_photo_upload()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        alt_field = next(
+            (
+                name
+                for name in (
+                    build_localized_fieldname("photo_alt_text", settings.LANGUAGE_CODE),
+                    "photo_alt_text",
+                )
+                if name in self.fields
+            ),
+            None,
+        )
+        if alt_field and cleaned_data.get("photo") and not (cleaned_data.get(alt_field) or "").strip():
+            self.add_error(
+                alt_field,
+                ValidationError(
+                    _("Describe the photo for patients who cannot see it (in English at least)."),
+                    code="alt_text_required",
+                ),
+            )
+        return cleaned_data

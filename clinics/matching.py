@@ -31,6 +31,7 @@ class ClinicMatch:
     specialties: list = field(default_factory=list)
     reader_language: str = ""
     roles: list = field(default_factory=list)  # who speaks the reader's language
+    doctors: list = field(default_factory=list)  # the published doctors speaking the reader's language
     accreditations: list = field(default_factory=list)
     price_min_krw: int | None = None
     price_max_krw: int | None = None
@@ -70,7 +71,8 @@ class ClinicMatch:
 
 
 def clinic_match(clinic, condition, language):
-    """The match of a clinic annotated by ``ClinicQuerySet.for_condition``.
+    """The match of a clinic annotated by ``ClinicQuerySet.for_condition`` (and
+    ``with_published_doctors``).
 
     Treatments are named most relevant first: procedures, then medicines, then therapies (the
     condition page's order of categories), and within a category in the condition page's order.
@@ -96,6 +98,7 @@ def clinic_match(clinic, condition, language):
         specialties=[specialty.name for specialty in clinic.matched_specialties],
         reader_language=get_language_info(language)["name_translated"],
         roles=clinic.roles_speaking(language),
+        doctors=[doctor for doctor in clinic.published_doctors if doctor.speaks(language)],
         accreditations=[accreditation.get_kind_display() for accreditation in clinic.current_accreditations],
         price_min_krw=min(prices) if prices else None,
         price_max_krw=max(price_tops) if price_tops else None,
@@ -125,7 +128,9 @@ def matching_clinics(request, condition):
     key = (condition.pk, language, request.GET.get("city"), request.GET.get("language"))
     if key not in memo:
         form = MatchingClinicFilterForm(request.GET or None)
-        clinics = Clinic.objects.published().for_condition(condition, language=language)
+        clinics = (
+            Clinic.objects.published().for_condition(condition, language=language).with_published_doctors()
+        )
         if form.is_valid():
             clinics = form.filter(clinics)
         memo[key] = (form, list(clinics[:MATCHING_CLINICS_SHOWN]))

@@ -2,11 +2,14 @@
 
 import datetime
 import operator
+from dataclasses import dataclass
 from functools import reduce
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
+from django.core.validators import MinValueValidator
 from django.db import connections, models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -17,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 from phonenumber_field.modelfields import PhoneNumberField
 
+from clinics.map_links import map_links
 from conditions.models import Condition, Specialty, Treatment, written_words
 from conditions.search import SearchTextQuerySet, display_words, normalize, search_terms
 
@@ -210,6 +214,15 @@ class ClinicQuerySet(SearchTextQuerySet):
             .with_card_details(today)
         )
 
+    def with_published_doctors(self):
+        """Each clinic's published doctors as ``published_doctors``, in one query. Who speaks a
+        language is picked from them in Python: languages are a JSON list, which SQLite cannot search."""
+        return self.prefetch_related(
+            Prefetch(
+                "doctors", queryset=Doctor.objects.filter(is_published=True), to_attr="published_doctors"
+            )
+        )
+
     def with_card_details(self, today=None):
         """What a clinic card shows: languages, current accreditations and photos, in three queries."""
         return self.prefetch_related(
@@ -220,6 +233,32 @@ class ClinicQuerySet(SearchTextQuerySet):
                 queryset=Accreditation.objects.current(today).order_by("kind"),
                 to_attr="current_accreditations",
             ),
+        )
+
+    def for_comparison(self, condition=None):
+        """What the comparison of clinics shows, in a fixed number of queries whatever the number of
+        clinics: seven, plus two for the condition's treatments and specialties when one is given.
+
+        Each clinic carries ``compared_treatments`` (with their treatment), ``compared_specialties``
+        and ``compared_doctors`` (published, with their specialties): those for ``condition`` when
+        given, else all of them; and ``all_accreditations``, lapsed ones included, so that they can be
+        shown as lapsed.
+        """
+        treatments = ClinicTreatment.objects.select_related("treatment")
+        specialties = Specialty.objects.all()
+        doctors = Doctor.objects.filter(is_published=True).prefetch_related("specialties")
+        if condition is not None:
+            treatment_ids, specialty_ids = _condition_links(condition)
+            treatments = treatments.filter(treatment_id__in=treatment_ids)
+            specialties = specialties.filter(pk__in=specialty_ids)
+            doctors = doctors.filter(specialties__in=specialty_ids).distinct()
+        return self.prefetch_related(
+            "languages",
+            "services",
+            Prefetch("clinic_treatments", queryset=treatments, to_attr="compared_treatments"),
+            Prefetch("specialties", queryset=specialties, to_attr="compared_specialties"),
+            Prefetch("doctors", queryset=doctors, to_attr="compared_doctors"),
+            Prefetch("accreditations", queryset=Accreditation.objects.all(), to_attr="all_accreditations"),
         )
 
 
@@ -440,11 +479,11 @@ class Clinic(models.Model):
     def roles_speaking(self, language):
         return [row.get_role_display() for row in self.languages.all() if row.language == language]
 
-    @property
-    def map_url(self):
-        if self.latitude is None or self.longitude is None:
-            return ""
-        return f"https://www.openstreetmap.org/?mlat={self.latitude}&mlon={self.longitude}#map=17/{self.latitude}/{self.longitude}"
+    def map_links(self):
+        """Links to the clinic's location in Naver Map, Kakao Map, OpenStreetMap and Google Maps."""
+        return map_links(
+            name=self.name, address_ko=self.address_ko, latitude=self.latitude, longitude=self.longitude
+        )
 
 
 def _language_order(code):
@@ -585,8 +624,66 @@ class ClinicConditionMatch(models.Model):
         return f"{self.clinic_id} ~ {self.condition_id} ({self.language})"
 
 
+def validate_language_codes(value):
+    """A list of the site's language codes (``settings.LANGUAGES``)."""
+    known = [code for code, _name in settings.LANGUAGES]
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValidationError(_("Give the languages as a list of language codes."), code="invalid")
+    unknown = [code for code in value if code not in known]
+    if unknown:
+        raise ValidationError(
+            _("Unknown language code: %(codes)s. Use one of: %(known)s."),
+            code="unknown_language",
+            params={"codes": ", ".join(unknown), "known": ", ".join(known)},
+        )
+
+
+# Nobody practising today qualified earlier than this; a year before it is a typing mistake.
+EARLIEST_PRACTISING_SINCE = 1950
+
+
+def validate_not_future_year(value):
+    if value > timezone.localdate().year:
+        raise ValidationError(_("The year cannot be in the future."), code="future_year")
+
+
+@dataclass(frozen=True)
+class PhotoImage:
+    """A stored photo as the photo template tag reads it (``clinics/_photo.html``)."""
+
+    image: models.fields.files.FieldFile
+    renditions: dict
+    width: int
+    height: int
+    alt_text: str
+
+
+class DoctorQuerySet(models.QuerySet):
+    def published(self):
+        """Doctors shown on the site: published, at a published clinic."""
+        return self.filter(is_published=True, clinic__is_published=True)
+
+    def for_profile(self):
+        """What a doctor's page shows, in four queries: the doctor with the clinic, the specialties,
+        the published conditions the doctor focuses on, and the treatments."""
+        return self.select_related("clinic").prefetch_related(
+            "specialties",
+            Prefetch(
+                "focus_conditions",
+                queryset=Condition.objects.published().order_by("name_en"),
+                to_attr="published_focus_conditions",
+            ),
+            Prefetch("focus_treatments", queryset=Treatment.objects.order_by("name_en")),
+        )
+
+
 class Doctor(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="doctors")
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        help_text=_("The end of the doctor's page address, unique within the clinic, e.g. kim-ji-hoon."),
+    )
     name = models.CharField(_("name"), max_length=120)
     title = models.CharField(
         _("title"),
@@ -594,21 +691,105 @@ class Doctor(models.Model):
         blank=True,
         help_text=_("e.g. Professor, Director of the spasticity clinic"),
     )
-    specialty = models.ForeignKey(
-        Specialty, on_delete=models.PROTECT, related_name="doctors", verbose_name=_("specialty")
+    specialties = models.ManyToManyField(
+        Specialty, related_name="doctors", blank=True, verbose_name=_("specialties")
+    )
+    focus_conditions: "models.ManyToManyField[Condition, models.Model]" = models.ManyToManyField(
+        Condition,
+        related_name="focused_doctors",
+        blank=True,
+        verbose_name=_("conditions of special interest"),
+    )
+    focus_treatments: "models.ManyToManyField[Treatment, models.Model]" = models.ManyToManyField(
+        Treatment,
+        related_name="focused_doctors",
+        blank=True,
+        verbose_name=_("treatments of special interest"),
     )
     languages = models.JSONField(
-        _("languages spoken"), default=list, blank=True, help_text=_('Language codes, e.g. ["en", "ru"].')
+        _("languages spoken"),
+        default=list,
+        blank=True,
+        validators=[validate_language_codes],
+        help_text=_('Language codes, e.g. ["en", "ru"].'),
     )
+    practising_since = models.PositiveSmallIntegerField(
+        _("practising since (year)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(EARLIEST_PRACTISING_SINCE), validate_not_future_year],
+        help_text=_("The year the doctor first practised as a physician; the page shows the years since."),
+    )
+    training = models.TextField(
+        _("training"), blank=True, help_text=_("Medical school, residency and fellowships, one per line.")
+    )
+    board_certification = models.TextField(
+        _("board certification"), blank=True, help_text=_("Specialist boards and licences, one per line.")
+    )
+    photo = models.ImageField(
+        _("photo"),
+        upload_to="clinic-photos/",
+        storage=public_media_storage,
+        width_field="photo_width",
+        height_field="photo_height",
+        blank=True,
+    )
+    # Empty without a photo (Django clears them when the photo is removed).
+    photo_width = models.PositiveIntegerField(editable=False, null=True)
+    photo_height = models.PositiveIntegerField(editable=False, null=True)
+    # As ``ClinicPhoto.renditions``: {"image/webp": {"480": name, …}, "image/jpeg": {…}}
+    photo_renditions = models.JSONField(default=dict, blank=True, editable=False)
+    photo_alt_text = models.CharField(
+        _("photo text alternative"),
+        max_length=250,
+        blank=True,
+        help_text=_(
+            "What the photo shows, for patients who cannot see it, e.g. “Dr Kim in her clinic room”."
+        ),
+    )
+    is_published = models.BooleanField(_("published"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = DoctorQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]
         verbose_name = pgettext_lazy("physician", "doctor")
         verbose_name_plural = pgettext_lazy("physician", "doctors")
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "slug"], name="unique_doctor_slug_per_clinic"),
+        ]
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("clinics:doctor", kwargs={"clinic_slug": self.clinic.slug, "slug": self.slug})
+
+    @property
+    def is_sample(self):
+        return self.clinic.is_sample
+
+    def speaks(self, language):
+        return language in self.languages
+
+    def years_in_practice(self, today=None):
+        if self.practising_since is None:
+            return None
+        return max((today or timezone.localdate()).year - self.practising_since, 0)
+
+    @property
+    def portrait(self):
+        """The photo for ``{% clinic_photo %}``, or None without one."""
+        if not self.photo:
+            return None
+        return PhotoImage(
+            image=self.photo,
+            renditions=self.photo_renditions,
+            width=self.photo_width,
+            height=self.photo_height,
+            alt_text=self.photo_alt_text,
+        )
 
 
 class PhotoSubject(models.TextChoices):

@@ -1,4 +1,4 @@
-"""Clinic photos: an upload checked by its content, re-encoded, and stored in a few widths.
+"""Clinic and doctor photos: an upload checked by its content, re-encoded, and stored in a few widths.
 
 The type is decided from the file's bytes (``filetype``, then Pillow decoding them), never from its
 name or the browser's header. The photo is turned upright, converted to sRGB and saved again as
@@ -21,7 +21,7 @@ from django.db.models.signals import post_delete, pre_save
 from django.dispatch import receiver
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from clinics.models import ClinicPhoto, public_media_storage
+from clinics.models import ClinicPhoto, Doctor, public_media_storage
 
 # A camera's full-size JPEG stays well below this; a larger file is refused before it is decoded.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -209,22 +209,30 @@ def _resized(image, width):
     return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
+# The models holding a processed photo: (image field, renditions field).
+PHOTO_FIELDS = {ClinicPhoto: ("image", "renditions"), Doctor: ("photo", "photo_renditions")}
+
+
 @receiver(pre_save, sender=ClinicPhoto, dispatch_uid="clinic_photo_replaced_files")
+@receiver(pre_save, sender=Doctor, dispatch_uid="doctor_photo_replaced_files")
 def _delete_replaced_files(sender, instance, raw=False, **kwargs):
     if raw or instance.pk is None:
         return
-    previous = sender.objects.filter(pk=instance.pk).values("image", "renditions").first()
+    image_field, renditions_field = PHOTO_FIELDS[sender]
+    previous = sender.objects.filter(pk=instance.pk).values(image_field, renditions_field).first()
     if previous is None:
         return
-    replaced = photo_files(previous["image"], previous["renditions"]) - photo_files(
-        instance.image.name, instance.renditions
+    replaced = photo_files(previous[image_field], previous[renditions_field]) - photo_files(
+        getattr(instance, image_field).name, getattr(instance, renditions_field)
     )
     if replaced:
         transaction.on_commit(partial(delete_files, sorted(replaced)), robust=True)
 
 
 @receiver(post_delete, sender=ClinicPhoto, dispatch_uid="clinic_photo_deleted_files")
+@receiver(post_delete, sender=Doctor, dispatch_uid="doctor_photo_deleted_files")
 def _delete_files_of_deleted_photo(sender, instance, **kwargs):
-    names = photo_files(instance.image.name, instance.renditions)
+    image_field, renditions_field = PHOTO_FIELDS[sender]
+    names = photo_files(getattr(instance, image_field).name, getattr(instance, renditions_field))
     if names:
         transaction.on_commit(partial(delete_files, sorted(names)), robust=True)

@@ -1,6 +1,6 @@
 from django.contrib.sitemaps import Sitemap
 
-from clinics.models import Clinic
+from clinics.models import Clinic, Doctor
 
 
 class ClinicSitemap(Sitemap):
@@ -12,3 +12,16 @@ class ClinicSitemap(Sitemap):
 
     def items(self):
         return Clinic.objects.published().order_by("slug")
+
+
+class DoctorSitemap(Sitemap):
+    """The pages of the published doctors of published clinics."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+    changefreq = "monthly"
+    priority = 0.5
+
+    def items(self):
+        return Doctor.objects.published().select_related("clinic").order_by("clinic__slug", "slug")

@@ -1,4 +1,4 @@
-"""schema.org JSON-LD for clinic pages."""
+"""schema.org JSON-LD for clinic and doctor pages."""
 
 from django.utils.translation import get_language_info
 
@@ -66,4 +66,42 @@ def clinic_jsonld(clinic, *, page_url, language):
         data["foundingDate"] = str(clinic.year_founded)
     if clinic.is_sample:
         data["disambiguatingDescription"] = "Sample data: a fictional clinic used to demonstrate the site."
+    return data
+
+
+def doctor_jsonld(doctor, *, page_url, clinic_url, photo_url=""):
+    """schema.org ``Physician`` for a doctor's page, a member of the clinic (``Hospital`` or
+    ``MedicalClinic``, as on the clinic's page). Expects ``DoctorQuerySet.for_profile``'s prefetches."""
+    clinic = doctor.clinic
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Physician",
+        "name": doctor.name,
+        "url": page_url,
+        "medicalSpecialty": sorted(
+            {
+                specialty.schema_org_specialty
+                for specialty in doctor.specialties.all()
+                if specialty.schema_org_specialty
+            }
+        ),
+        "knowsLanguage": [
+            {"@type": "Language", "name": get_language_info(code)["name"], "alternateName": code}
+            for code in doctor.languages
+        ],
+        "memberOf": {
+            "@type": "Hospital" if clinic.kind in HOSPITAL_KINDS else "MedicalClinic",
+            "name": clinic.name,
+            "url": clinic_url,
+        },
+    }
+    if clinic.kind in HOSPITAL_KINDS:
+        data["hospitalAffiliation"] = {"@type": "Hospital", "name": clinic.name, "url": clinic_url}
+    # schema.org's Physician is an organization's type: no jobTitle (a Person's); the title describes.
+    if doctor.title:
+        data["description"] = doctor.title
+    if photo_url:
+        data["image"] = photo_url
+    if doctor.is_sample:
+        data["disambiguatingDescription"] = "Sample data: a fictional doctor used to demonstrate the site."
     return data

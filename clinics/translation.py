@@ -25,7 +25,7 @@ class ClinicTreatmentTranslationOptions(TranslationOptions):
 
 @register(Doctor)
 class DoctorTranslationOptions(TranslationOptions):
-    fields = ("name", "title")
+    fields = ("name", "title", "training", "board_certification", "photo_alt_text")
     required_languages = {"en": ("name",)}
 
 

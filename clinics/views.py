@@ -1,14 +1,16 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from clinic_portal.page_cache import cached_page
 from clinic_portal.panels import page_panels
-from clinics.forms import ClinicFilterForm
-from clinics.models import Accreditation, Clinic, ClinicTreatment
+from clinics.comparison import compare_clinics
+from clinics.forms import ClinicComparisonForm, ClinicFilterForm
+from clinics.models import Accreditation, Clinic, ClinicTreatment, Doctor
 from clinics.pagination import CappedPaginator
-from clinics.structured_data import clinic_jsonld
+from clinics.structured_data import clinic_jsonld, doctor_jsonld
 from conditions.models import Condition
 
 CLINICS_PER_PAGE = 20
@@ -60,7 +62,11 @@ def clinic_detail(request, slug):
                 queryset=Accreditation.objects.order_by("kind"),
                 to_attr="all_accreditations",
             ),
-            "doctors__specialty",
+            Prefetch(
+                "doctors",
+                queryset=Doctor.objects.filter(is_published=True).prefetch_related("specialties"),
+                to_attr="published_doctors",
+            ),
         )
     )
     clinic = get_object_or_404(clinics, slug=slug)
@@ -82,6 +88,54 @@ def clinic_detail(request, slug):
             ),
         },
     )
+
+
+@require_safe
+@cached_page()
+def doctor_detail(request, clinic_slug, slug):
+    doctor = get_object_or_404(Doctor.objects.published().for_profile(), clinic__slug=clinic_slug, slug=slug)
+    return render(
+        request,
+        "clinics/doctor_detail.html",
+        {
+            "doctor": doctor,
+            "clinic": doctor.clinic,
+            "jsonld": doctor_jsonld(
+                doctor,
+                page_url=request.build_absolute_uri(doctor.get_absolute_url()),
+                clinic_url=request.build_absolute_uri(doctor.clinic.get_absolute_url()),
+                photo_url=request.build_absolute_uri(doctor.photo.url) if doctor.photo else "",
+            ),
+        },
+    )
+
+
+@require_safe
+@cached_page(query=["clinic", "condition"])
+def clinic_compare(request):
+    """Two or three clinics side by side (a shareable address, kept out of search engines: each
+    choice of clinics is one more page of the same content). Fewer clinics: how to choose them; more:
+    refused, listing the clinics chosen to untick some."""
+    form = ClinicComparisonForm(request.GET)
+    if form.has_enough_clinics:
+        comparison = compare_clinics(
+            form.chosen_clinics, condition=form.chosen_condition, today=timezone.localdate()
+        )
+        response = render(
+            request,
+            "clinics/compare.html",
+            {
+                "form": form,
+                "comparison": comparison,
+                "panels": page_panels("COMPARISON_PAGE_PANELS", request, comparison),
+            },
+        )
+    else:
+        response = render(
+            request, "clinics/compare_choose.html", {"form": form}, status=400 if form.errors else 200
+        )
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @require_safe

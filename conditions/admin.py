@@ -36,7 +36,7 @@ from conditions.services import (
     condition_publish,
     condition_submit_for_review,
     condition_withdraw,
-    translation_review_record,
+    translation_review_save,
 )
 
 # A condition's list entries are edited per section, a page of entries at a time: 20 entries of about
@@ -153,9 +153,107 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TranslationReviewAdminMixin:
+    """The change page's table of each language's review, and the page where a reviewer checks one
+    language beside the English. The model has ``ReviewedTranslationsMixin``; its admin says which
+    permission records a check and how to load the object with the texts its fingerprint reads."""
+
+    review_permission = ""
+
+    def translation_subject(self, obj):
+        """The object with everything ``translation_fingerprint`` and ``translation_texts`` read."""
+        raise NotImplementedError
+
+    def translation_texts(self, obj, language):
+        """[(label, English text, text in the language)] of what the reviewer checks."""
+        raise NotImplementedError
+
+    def _review_url_name(self):
+        return f"{self.opts.app_label}_{self.opts.model_name}_translation_review"
+
+    def translation_review_urls(self):
+        return [
+            path(
+                "<path:object_id>/translations/<str:language>/",
+                self.admin_site.admin_view(self.translation_review_view),
+                name=self._review_url_name(),
+            )
+        ]
+
+    def _translation_states(self, request, obj):
+        """Each language's review: checked (by whom, when), stale (edited since) or not yet checked."""
+        obj = self.translation_subject(obj)
+        may_review = request.user.has_perm(self.review_permission)
+        states = []
+        for code, name in settings.LANGUAGES:
+            if code == settings.MODELTRANSLATION_DEFAULT_LANGUAGE:
+                continue
+            states.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "review": obj.translation_review(code),
+                    "is_current": obj.translation_is_reviewed(code),
+                    "url": reverse(f"admin:{self._review_url_name()}", args=[obj.pk, code])
+                    if may_review
+                    else "",
+                }
+            )
+        return states
+
+    def translation_review_view(self, request, object_id, language):
+        """One language's texts beside the English; the reviewer records that they checked them."""
+        obj = self.get_object(request, unquote(object_id))
+        default = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+        languages = dict(settings.LANGUAGES)
+        if (
+            obj is None
+            or not self.has_view_or_change_permission(request, obj)
+            or not request.user.has_perm(self.review_permission)
+            or language not in languages
+            or language == default
+        ):
+            raise Http404
+        obj = self.translation_subject(obj)
+        form = TranslationReviewForm(
+            request.POST or None, initial={"reviewer_name": request.user.get_full_name()}
+        )
+        if request.method == "POST" and form.is_valid():
+            translation_review_save(
+                subject=obj,
+                language=language,
+                reviewer_name=form.cleaned_data["reviewer_name"],
+                user=request.user,
+            )
+            message = _("The %(language)s translation of “%(condition)s” is recorded as checked.") % {
+                "language": languages[language],
+                "condition": obj,
+            }
+            self.log_change(request, obj, message)
+            self.message_user(request, message, messages.SUCCESS)
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Check the %(language)s translation") % {"language": languages[language]},
+            "subtitle": str(obj),
+            "opts": self.opts,
+            "original": obj,
+            "form": form,
+            "language_code": language,
+            "language_name": languages[language],
+            "review": obj.translation_review(language),
+            "is_current": obj.translation_is_reviewed(language),
+            "texts": self.translation_texts(obj, language),
+        }
+        return TemplateResponse(request, "admin/conditions/condition/translation_review.html", context)
+
+
 @admin.register(Condition)
-class ConditionAdmin(TabbedAdmin):
+class ConditionAdmin(TranslationReviewAdminMixin, TabbedAdmin):
     list_display = ["name", "status", "last_reviewed", "next_review_due", "review_status"]
+    review_permission = "conditions.review_translation"
     # The rows whose changes show on the condition's "Changes" page; a list entry is named by its section.
     history_linked_rows = ["items", "condition_treatments", "references", "translation_reviews"]
     history_row_kinds = {"items": "section"}
@@ -222,11 +320,7 @@ class ConditionAdmin(TabbedAdmin):
                 view(self.workflow_view),
                 name="conditions_condition_workflow",
             ),
-            path(
-                "<path:object_id>/translations/<str:language>/",
-                view(self.translation_review_view),
-                name="conditions_condition_translation_review",
-            ),
+            *self.translation_review_urls(),
             *super().get_urls(),
         ]
 
@@ -383,73 +477,11 @@ class ConditionAdmin(TabbedAdmin):
         }
         return TemplateResponse(request, "admin/conditions/condition/publish.html", context)
 
-    # --- translation reviews ----------------------------------------------------------------------
+    def translation_subject(self, obj):
+        return Condition.objects.with_page_content().get(pk=obj.pk)
 
-    def _translation_states(self, request, condition):
-        """Each language's review: checked (by whom, when), stale (edited since) or not yet checked."""
-        condition = Condition.objects.with_page_content().get(pk=condition.pk)
-        may_review = request.user.has_perm("conditions.review_translation")
-        states = []
-        for code, name in settings.LANGUAGES:
-            if code == settings.MODELTRANSLATION_DEFAULT_LANGUAGE:
-                continue
-            review = condition.translation_review(code)
-            states.append(
-                {
-                    "code": code,
-                    "name": name,
-                    "review": review,
-                    "is_current": condition.translation_is_reviewed(code),
-                    "url": reverse("admin:conditions_condition_translation_review", args=[condition.pk, code])
-                    if may_review
-                    else "",
-                }
-            )
-        return states
-
-    def translation_review_view(self, request, object_id, language):
-        """One language's texts beside the English; the reviewer records that they checked them."""
-        condition = self._condition_or_404(request, object_id)
-        default = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
-        languages = dict(settings.LANGUAGES)
-        if (
-            not request.user.has_perm("conditions.review_translation")
-            or language not in languages
-            or language == default
-        ):
-            raise Http404
-        condition = Condition.objects.with_page_content().get(pk=condition.pk)
-        form = TranslationReviewForm(
-            request.POST or None, initial={"reviewer_name": request.user.get_full_name()}
-        )
-        if request.method == "POST" and form.is_valid():
-            translation_review_record(
-                condition=condition,
-                language=language,
-                reviewer_name=form.cleaned_data["reviewer_name"],
-                user=request.user,
-            )
-            message = _("The %(language)s translation of “%(condition)s” is recorded as checked.") % {
-                "language": languages[language],
-                "condition": condition,
-            }
-            self.log_change(request, condition, message)
-            self.message_user(request, message, messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:conditions_condition_change", args=[condition.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Check the %(language)s translation") % {"language": languages[language]},
-            "subtitle": str(condition),
-            "opts": self.opts,
-            "original": condition,
-            "form": form,
-            "language_code": language,
-            "language_name": languages[language],
-            "review": condition.translation_review(language),
-            "is_current": condition.translation_is_reviewed(language),
-            "texts": _side_by_side(condition, language),
-        }
-        return TemplateResponse(request, "admin/conditions/condition/translation_review.html", context)
+    def translation_texts(self, obj, language):
+        return _side_by_side(obj, language)
 
     def _list_sections(self, request, condition):
         """Each section's number of entries, the languages missing some of their text (where the

@@ -155,6 +155,27 @@ def translation_fingerprint(condition_texts, item_texts, treatment_notes):
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+class ReviewedTranslationsMixin:
+    """A model whose translations a reviewer checks one language at a time. It has a reverse relation
+    ``translation_reviews`` to a ``TranslationReviewBase`` model (prefetch it) and a
+    ``translation_fingerprint(language)`` of the language's reader-facing texts."""
+
+    def translation_review(self, language=None):
+        """This language's review (current or stale), or None."""
+        language = language or get_language()
+        return next(
+            (review for review in self.translation_reviews.all() if review.language == language), None
+        )
+
+    def translation_is_reviewed(self, language=None):
+        """A reviewer checked this language's texts as they are now (editing them makes the check stale)."""
+        language = language or get_language()
+        if language == settings.LANGUAGE_CODE:
+            return True
+        review = self.translation_review(language)
+        return review is not None and review.fingerprint == self.translation_fingerprint(language)
+
+
 class ConditionQuerySet(SearchTextQuerySet):
     def published(self):
         """Conditions on the site: published, including those whose later changes are in review."""
@@ -203,7 +224,7 @@ class ConditionQuerySet(SearchTextQuerySet):
         )
 
 
-class Condition(models.Model):
+class Condition(ReviewedTranslationsMixin, models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(_("name"), max_length=160)
     other_names = models.TextField(
@@ -330,21 +351,6 @@ class Condition(models.Model):
             ],
         )
 
-    def translation_review(self, language=None):
-        """This language's review (current or stale), or None."""
-        language = language or get_language()
-        return next(
-            (review for review in self.translation_reviews.all() if review.language == language), None
-        )
-
-    def translation_is_reviewed(self, language=None):
-        """A reviewer checked this language's texts as they are now (editing them makes the check stale)."""
-        language = language or get_language()
-        if language == settings.LANGUAGE_CODE:
-            return True
-        review = self.translation_review(language)
-        return review is not None and review.fingerprint == self.translation_fingerprint(language)
-
     @property
     def is_on_site(self):
         return self.published_at is not None
@@ -455,10 +461,12 @@ class Reference(models.Model):
         return self.citation
 
 
-class TranslationReview(models.Model):
-    """A medical reviewer has checked this condition's translation into one language."""
+class TranslationReviewBase(models.Model):
+    """A medical reviewer has checked the translation of ``subject`` into one language. Concrete
+    models add the foreign key named by ``subject_field`` (related name ``translation_reviews``)."""
 
-    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="translation_reviews")
+    subject_field = ""
+
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     reviewer_name = models.CharField(_("reviewer"), max_length=160)
     reviewed_on = models.DateField(_("reviewed on"), default=datetime.date.today)
@@ -476,15 +484,30 @@ class TranslationReview(models.Model):
     fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
+        abstract = True
         ordering = ["language"]
-        constraints = [
-            models.UniqueConstraint(fields=["condition", "language"], name="unique_translation_review")
-        ]
         verbose_name = _("translation review")
         verbose_name_plural = _("translation reviews")
 
     def __str__(self):
-        return f"{self.condition} [{self.language}]"
+        return f"{self.subject} [{self.language}]"
+
+    @property
+    def subject(self):
+        return getattr(self, self.subject_field)
 
     def is_current(self):
-        return self.fingerprint == self.condition.translation_fingerprint(self.language)
+        return self.fingerprint == self.subject.translation_fingerprint(self.language)
+
+
+class TranslationReview(TranslationReviewBase):
+    """A medical reviewer has checked this condition's translation into one language."""
+
+    subject_field = "condition"
+
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="translation_reviews")
+
+    class Meta(TranslationReviewBase.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["condition", "language"], name="unique_translation_review")
+        ]

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from modeltranslation.utils import build_localized_fieldname
 
-from conditions.models import Condition, ConditionStatus, TranslationReview
+from conditions.models import Condition, ConditionStatus
 
 
 def condition_submit_for_review(*, condition):
@@ -52,17 +52,29 @@ def condition_content_edited(*, condition):
     return True
 
 
-def translation_review_record(*, condition, language, reviewer_name, user=None, reviewed_on=None):
-    """A reviewer vouches for this language's texts of the condition as they are now."""
-    condition = Condition.objects.with_page_content().get(pk=condition.pk)
-    review, _created = TranslationReview.objects.update_or_create(
-        condition=condition,
+def translation_review_save(*, subject, language, reviewer_name, user=None, reviewed_on=None):
+    """A reviewer vouches for this language's texts of ``subject`` as they are now. ``subject`` is a
+    ``ReviewedTranslationsMixin`` model loaded with the content its fingerprint reads."""
+    review_model = subject.translation_reviews.model
+    review, _created = review_model.objects.update_or_create(
+        **{review_model.subject_field: subject},
         language=language,
         defaults={
             "reviewer_name": reviewer_name,
             "reviewed_on": reviewed_on or timezone.localdate(),
             "reviewed_by": user,
-            "fingerprint": condition.translation_fingerprint(language),
+            "fingerprint": subject.translation_fingerprint(language),
         },
     )
     return review
+
+
+def translation_review_record(*, condition, language, reviewer_name, user=None, reviewed_on=None):
+    """A reviewer vouches for this language's texts of the condition as they are now."""
+    return translation_review_save(
+        subject=Condition.objects.with_page_content().get(pk=condition.pk),
+        language=language,
+        reviewer_name=reviewer_name,
+        user=user,
+        reviewed_on=reviewed_on,
+    )

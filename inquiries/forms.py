@@ -6,12 +6,16 @@ from typing import ClassVar
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from modeltranslation.utils import build_localized_fieldname
 from phonenumber_field.phonenumber import to_python as parse_phone_number
 
 from clinics.models import Clinic
@@ -185,6 +189,28 @@ class HeldUploadsForm(forms.Form):
         return cleaned
 
 
+# The messengers most used by readers of each language, listed first after email and phone (the
+# others follow in their usual order, so that every channel can still be chosen).
+MESSENGERS_FIRST = {
+    "en": [ContactChannel.WHATSAPP],
+    "ko": [ContactChannel.KAKAOTALK],
+    "ja": [ContactChannel.LINE],
+    "zh-hans": [ContactChannel.WECHAT],
+    "ru": [ContactChannel.TELEGRAM, ContactChannel.WHATSAPP, ContactChannel.VIBER],
+    "ar": [ContactChannel.WHATSAPP, ContactChannel.TELEGRAM],
+    "mn": [ContactChannel.VIBER, ContactChannel.KAKAOTALK, ContactChannel.WHATSAPP],
+    "vi": [ContactChannel.ZALO, ContactChannel.VIBER],
+}
+
+
+def contact_channel_choices(language):
+    """The contact channels for a reader of this language: email, phone, the messengers they most
+    likely use, then the others."""
+    first = [ContactChannel.EMAIL, ContactChannel.PHONE, *MESSENGERS_FIRST.get(language, [])]
+    rest = [channel for channel in ContactChannel if channel not in first]
+    return [*CHOOSE, *((channel.value, channel.label) for channel in (*first, *rest))]
+
+
 _country_choices_by_language = {}
 
 
@@ -221,6 +247,70 @@ class CountrySelect(forms.Select):
         return mark_safe(html)  # noqa: S308 (the widget's own rendering, a code escaped)
 
 
+class FieldGroupReused(BoundField):
+    """A field of a form not yet sent, rendered (label, help text, widget) once and reused.
+
+    Rendering a field group through Django's form templates costs most of a millisecond, and the
+    request form on every condition and clinic page has twenty of them whose markup depends on little
+    but the language. The key holds everything the markup is made of: the language, the field's
+    label, help text, attributes, value and, for a list, its choices. Values given to this form that
+    are not among its choices (typed by a visitor), choices that are a query each time they are read,
+    and forms sent back with their errors are rendered anew.
+    """
+
+    _rendered: ClassVar[dict[tuple, str]] = {}
+    # A bound on what a process keeps: old lists of choices are not looked for and removed.
+    MOST_KEPT = 2_000
+
+    def as_field_group(self):
+        key = self._reuse_key()
+        if key is None:
+            return super().as_field_group()
+        html = self._rendered.get(key)
+        if html is None:
+            html = super().as_field_group()
+            if len(self._rendered) < self.MOST_KEPT:
+                self._rendered[key] = html
+        return html
+
+    def _reuse_key(self):
+        form, field = self.form, self.field
+        choices = getattr(field, "choices", None)
+        if form.is_bound or isinstance(choices, ModelChoiceIterator):
+            return None
+        value = self.value()
+        values = tuple(value) if isinstance(value, list | tuple) else (value,)
+        if not all(item is None or isinstance(item, str | int) for item in values):
+            return None
+        # A list a function gives is keyed as it gives it: normalizing the 250 countries on every
+        # rendering would cost more than reusing the markup saves.
+        options = tuple(choices.func() if isinstance(choices, CallableChoiceIterator) else choices or ())
+        given = form.initial.get(self.name)
+        if given not in (None, "", []) and not {str(item) for item in values} <= {str(v) for v, _ in options}:
+            return None
+        key = (
+            type(form),
+            get_language(),
+            form.prefix,
+            form.auto_id,
+            form.label_suffix,
+            form.use_required_attribute,
+            self.name,
+            values,
+            options,
+            field.required,
+            field.disabled,
+            str(field.label),
+            str(field.help_text),
+            repr(sorted(field.widget.attrs.items())),
+        )
+        try:
+            hash(key)
+        except TypeError:  # grouped choices are lists
+            return None
+        return key
+
+
 class ClinicChoiceField(forms.ModelMultipleChoiceField):
     """Published clinics named by their slugs, at most MAX_PREFERRED_CLINICS.
 
@@ -235,6 +325,8 @@ class ClinicChoiceField(forms.ModelMultipleChoiceField):
 
 
 class InquiryForm(HeldUploadsForm):
+    bound_field_class = FieldGroupReused
+
     full_name = SingleLineField(label=_("Full name"), max_length=200)
     email = forms.EmailField(label=_("Email"), max_length=254)
     phone = SingleLineField(
@@ -247,7 +339,7 @@ class InquiryForm(HeldUploadsForm):
         ),
     )
     contact_channel = forms.ChoiceField(
-        label=_("How should we contact you?"), choices=[*CHOOSE, *ContactChannel.choices]
+        label=_("How should we contact you?"), choices=lambda: contact_channel_choices(get_language())
     )
     contact_handle = SingleLineField(
         label=_("Your ID or number on that app"),
@@ -322,10 +414,11 @@ class InquiryForm(HeldUploadsForm):
         self.fields["language"].initial = get_language()
         self.condition = condition
         self.clinics = clinics
-        # Read when the list is rendered: a form that is sent and stored never looks them up.
+        # Read when the lists are rendered: a form that is sent and stored never looks them up.
         self.fields["preferred_clinics"].choices = lambda: [
             (clinic.slug, clinic.name) for clinic in self.offered_clinics
         ]
+        self.fields["condition"].choices = lambda: self.condition_choices
         if condition is not None:
             self.fields["condition"].initial = condition.slug
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
@@ -336,6 +429,18 @@ class InquiryForm(HeldUploadsForm):
     @property
     def is_spam(self):
         return bool(self.data.get("website"))
+
+    @cached_property
+    def condition_choices(self):
+        """The published conditions by name, read once: their slugs and names, not each one's whole
+        page in eight languages."""
+        names = [build_localized_fieldname("name", code) for code, _name in settings.LANGUAGES]
+        field = self.fields["condition"]
+        blank = [] if field.empty_label is None else [("", field.empty_label)]
+        return blank + [
+            (condition.slug, field.label_from_instance(condition))
+            for condition in field.queryset.only("slug", *names)
+        ]
 
     @property
     def offers_clinic_search(self):

@@ -106,6 +106,8 @@ class ContactChannel(models.TextChoices):
     WECHAT = "wechat", "WeChat"
     LINE = "line", "LINE"
     TELEGRAM = "telegram", "Telegram"
+    VIBER = "viber", "Viber"
+    ZALO = "zalo", "Zalo"
 
 
 class PatientRelation(models.TextChoices):

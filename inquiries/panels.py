@@ -1,13 +1,18 @@
 """The request form on condition and clinic pages (``settings.CONDITION_PAGE_PANELS`` and
-``settings.CLINIC_PAGE_PANELS``)."""
+``settings.CLINIC_PAGE_PANELS``), and the way to it from a comparison of clinics
+(``settings.COMPARISON_PAGE_PANELS``)."""
 
 import uuid
 from typing import Any
 
-from django.http import HttpRequest
-from django.utils.translation import gettext
+from django.conf import settings
+from django.http import HttpRequest, QueryDict
+from django.urls import reverse
+from django.utils.translation import get_language, gettext
+from modeltranslation.utils import build_localized_fieldname
 
 from clinic_portal.panels import Panel
+from clinics.comparison import Comparison
 from clinics.matching import matching_clinics
 from clinics.models import Clinic
 from conditions.models import Condition
@@ -22,14 +27,36 @@ def request_form_panel(request: HttpRequest, page_object: Condition | Clinic) ->
     initial: dict[str, Any] = {"submission_key": uuid.uuid4()}
     if clinic is not None:
         initial["preferred_clinics"] = [clinic.slug]
-        clinics = Clinic.objects.filter(pk=clinic.pk)
+        clinics = [clinic]
     else:
-        # The same list as the matching-clinics panel's, computed once for the request.
+        # The same clinics as the matching-clinics panel's, computed once for the request and not
+        # asked of the database again.
         _filters, shown = matching_clinics(request, condition)
-        clinics = Clinic.objects.filter(pk__in=[shown_clinic.pk for shown_clinic in shown]).order_by_name()
+        clinics = _by_name(shown)
     return {
         "template": "inquiries/panels/request_form.html",
         "anchor": "consultation",
         "title": gettext("Request a consultation"),
         "form": InquiryForm(initial=initial, condition=condition, clinics=clinics),
     }
+
+
+def comparison_request_link_panel(request: HttpRequest, comparison: Comparison) -> Panel:
+    """A link to the request form with the compared clinics (and the condition) chosen."""
+    query = QueryDict(mutable=True)
+    query.setlist("clinic", [column.clinic.slug for column in comparison.clinics])
+    if comparison.condition is not None:
+        query["condition"] = comparison.condition.slug
+    return {
+        "template": "inquiries/panels/comparison_request_link.html",
+        "url": f"{reverse('inquiries:create')}?{query.urlencode()}",
+    }
+
+
+def _by_name(clinics: list[Clinic]) -> list[Clinic]:
+    """Clinics in the order of ``ClinicQuerySet.order_by_name``: by their name in the active language,
+    or in English when they have none there, then by id; strings compare by code point, as the
+    database's C.UTF-8 collation does."""
+    local = build_localized_fieldname("name", get_language() or settings.LANGUAGE_CODE)
+    english = build_localized_fieldname("name", "en")
+    return sorted(clinics, key=lambda clinic: (getattr(clinic, local) or getattr(clinic, english), clinic.pk))

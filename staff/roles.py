@@ -34,12 +34,16 @@ _MEDICAL_SIGN_OFF = [
     "conditions.add_translationreview",
     "conditions.change_translationreview",
     "conditions.delete_translationreview",
+    "travel.review_translation",
+    "travel.add_guidetranslationreview",
+    "travel.change_guidetranslationreview",
+    "travel.delete_guidetranslationreview",
 ]
 
 # "app_label.*" is every permission of that app; "-app_label.codename" takes one away again.
 ROLES = {
     ADMIN: ["*"],
-    CONTENT_EDITOR: ["conditions.*", *(f"-{permission}" for permission in _MEDICAL_SIGN_OFF)],
+    CONTENT_EDITOR: ["conditions.*", "travel.*", *(f"-{permission}" for permission in _MEDICAL_SIGN_OFF)],
     MEDICAL_REVIEWER: [
         *_MEDICAL_SIGN_OFF,
         "conditions.view_condition",
@@ -50,6 +54,9 @@ ROLES = {
         "conditions.view_treatment",
         "conditions.view_specialty",
         "conditions.view_historicalcondition",
+        "travel.view_travelguide",
+        "travel.view_guidesection",
+        "travel.view_guidetranslationreview",
     ],
     CLINIC_MANAGER: [
         "clinics.*",

@@ -1,7 +1,6 @@
 import os
 
 import pytest
-from django.test import TestCase
 from django.utils import translation
 
 from tests.support.browser import CHROMIUM
@@ -26,12 +25,17 @@ def _private_media(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate-limit counters live in the cache: every test starts with none."""
+    """Rate-limit counters live in the cache: every test starts with none, and with Redis taken for
+    reachable (a Redis outage is remembered by the process, not by one cache object)."""
     from django.core.cache import cache
 
+    from clinic_portal.cache import RedisWithLocalFallbackCache
+
+    RedisWithLocalFallbackCache._redis_down_until = 0.0
     cache.clear()
     yield
     cache.clear()
+    RedisWithLocalFallbackCache._redis_down_until = 0.0
 
 
 @pytest.fixture
@@ -39,11 +43,11 @@ def demo(db):
     """The demo conditions and clinics, in every language."""
     from clinics.demo.loader import load as load_clinics
     from conditions.demo.loader import load as load_conditions
+    from tests.support.demo import load_demo
+    from travel.demo.loader import load as load_travel_guide
 
-    # As a committed transaction leaves them: search texts are rebuilt at the commit.
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        load_conditions()
-        load_clinics()
+    # Loaded once per test process; later tests get a copy of the rows (see tests.support.demo).
+    load_demo(load_conditions, load_clinics, load_travel_guide)
 
 
 @pytest.fixture
@@ -71,7 +75,16 @@ def redis_cache(settings):
 
 
 @pytest.fixture
-def two_inquiries(client, demo):
+def request_choices(db):
+    """The condition and clinics the request form's valid data chooses (tests.support.patients), made
+    by factories: for tests of the form's behaviour, which is not about the demo content."""
+    from tests.factories import make_request_choices
+
+    return make_request_choices()
+
+
+@pytest.fixture
+def two_inquiries(client, request_choices):
     """Two stored requests (ru and vi) and their private follow-up links; the outbox emptied."""
     from django.core import mail
 
@@ -124,11 +137,10 @@ def demo_site(live_server):
     """The live server with the demo content (for browser tests, which need committed data)."""
     from clinics.demo.loader import load as load_clinics
     from conditions.demo.loader import load as load_conditions
+    from tests.support.demo import load_demo
+    from travel.demo.loader import load as load_travel_guide
 
-    # As a committed transaction leaves them: search texts are rebuilt at the commit.
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        load_conditions()
-        load_clinics()
+    load_demo(load_conditions, load_clinics, load_travel_guide)
     return live_server
 
 

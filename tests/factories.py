@@ -101,6 +101,19 @@ def make_clinic(*, treatments=(), specialties=(), **fields):
     return clinic
 
 
+def make_doctor(clinic, *, specialties=(), focus_conditions=(), focus_treatments=(), **fields):
+    from clinics.models import Doctor
+
+    number = next(_sequence)
+    fields.setdefault("slug", f"doctor-{number}")
+    fields.setdefault("name_en", f"Doctor {number}")
+    doctor = Doctor.objects.create(clinic=clinic, **fields)
+    doctor.specialties.set(specialties)
+    doctor.focus_conditions.set(focus_conditions)
+    doctor.focus_treatments.set(focus_treatments)
+    return doctor
+
+
 def make_inquiry(*, status="received", condition=None, preferred_clinics=(), timeline=True, **fields):
     """A stored request in any status, without the demo content and without the request form.
 
@@ -164,3 +177,28 @@ def make_timeline_entry(inquiry, *, kind="note", body="", is_public=None, author
     return TimelineEntry.objects.create(
         inquiry=inquiry, kind=kind, body=body, is_public=is_public, author=author, **fields
     )
+
+
+# What ``tests.support.patients.valid_data`` chooses on the request form.
+REQUEST_CONDITION = "clonus"
+REQUEST_CLINICS = ("hanbit-neuroscience-hospital", "busan-haeundae-neuro-centre", "gangnam-movement-clinic")
+UNRELATED_CLINIC = "songdo-joint-hospital"
+
+
+def make_request_choices():
+    """The condition and clinics the request form's valid data chooses, without the demo content.
+
+    Returns (condition, {slug: clinic}): the condition "clonus", three published clinics that treat
+    it (its clinical treatment) and one published clinic that does not.
+    """
+    # As a committed transaction leaves them: the clinics' matches are kept at the commit.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        treatment = make_treatment(category=TreatmentCategory.MEDICATION, name_en="Baclofen")
+        condition = make_condition(slug=REQUEST_CONDITION, name_en="Clonus")
+        condition.condition_treatments.create(treatment=treatment, position=0)
+    clinics = {
+        slug: make_clinic(slug=slug, name_en=slug.replace("-", " ").title(), treatments=[treatment])
+        for slug in REQUEST_CLINICS
+    }
+    clinics[UNRELATED_CLINIC] = make_clinic(slug=UNRELATED_CLINIC, name_en="Songdo Joint Hospital")
+    return condition, clinics

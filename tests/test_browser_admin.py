@@ -113,13 +113,18 @@ def test_a_clinic_manager_adds_a_minimal_clinic_then_a_doctor(page, demo_site, c
     page.click("text=Add another Doctor")
     assert set(active_tab_languages(page, "#doctors-0")) == {"en"}
     page.fill("#id_doctors-0-name_en", "Dr Lee Minho")
-    page.select_option("#id_doctors-0-specialty", index=1)
+    page.fill("#id_doctors-0-slug", "lee-minho")
+    # The specialties are looked up as they are typed.
+    page.click("#doctors-0 .field-specialties .select2-selection")
+    page.keyboard.type("Neuro")
+    page.click(".select2-results__option >> text=Neurology")
     page.check("input[name='doctors-0-languages'][value='ru']")
     page.check("input[name='doctors-0-languages'][value='en']")
     page.click("input[name=_continue]")
     page.locator(".messagelist .success").wait_for()
     doctor = clinic.doctors.get()
-    assert (doctor.name_en, doctor.languages) == ("Dr Lee Minho", ["en", "ru"])
+    assert (doctor.name_en, doctor.slug, doctor.languages) == ("Dr Lee Minho", "lee-minho", ["en", "ru"])
+    assert [specialty.slug for specialty in doctor.specialties.all()] == ["neurology"]
     assert page.is_checked("input[name='doctors-0-languages'][value='ru']")
     # A row of a table (a treatment offered, with its note in each language) opens on English too.
     page.select_option("#modeltranslation-main-switch", label="ru – text missing")

@@ -312,9 +312,9 @@ def test_pages_with_photos_have_constant_queries(client, django_assert_num_queri
         html = page_text(client.get("/en/clinics/"))
     assert len(pictures(html)) == count
     # clinic, languages, photos, accreditations (current + all), specialties, services, treatments,
-    # doctors (no conditions treated to look up: it offers no treatment); conditions and the clinic
-    # offered in the request form
-    with django_assert_num_queries(11):
+    # doctors (no conditions treated to look up: it offers no treatment); the conditions offered in
+    # the request form (the clinic it offers is the page's own, not read again)
+    with django_assert_num_queries(10):
         html = page_text(client.get(f"/en/clinics/{clinics[0].slug}/"))
     assert len(pictures(html)) == 1
 

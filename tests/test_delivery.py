@@ -44,7 +44,9 @@ def come_due(email):
     OutgoingEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
 
 
-def test_each_email_reaches_the_smtp_server_once_with_the_message_id_it_was_written_with(client, demo, smtp):
+def test_each_email_reaches_the_smtp_server_once_with_the_message_id_it_was_written_with(
+    client, request_choices, smtp
+):
     submit(client)
     emails = {email.to: email for email in OutgoingEmail.objects.all()}
     assert set(emails) == {PATIENT, DESK}
@@ -57,7 +59,7 @@ def test_each_email_reaches_the_smtp_server_once_with_the_message_id_it_was_writ
     assert emails[PATIENT].message_id.endswith("@127.0.0.1>")
 
 
-def test_a_permanent_refusal_fails_at_once_and_the_coordinators_see_it(client, demo, smtp, lead):
+def test_a_permanent_refusal_fails_at_once_and_the_coordinators_see_it(client, request_choices, smtp, lead):
     smtp.behaviour.refuse_recipients[PATIENT] = f"550 5.1.1 <{PATIENT}>: Recipient address rejected"
     submit(client)
     email = patient_email()
@@ -82,7 +84,7 @@ def test_a_permanent_refusal_fails_at_once_and_the_coordinators_see_it(client, d
     assert "550 5.1.1" in detail
 
 
-def test_correcting_the_address_clears_the_refusal(client, demo, smtp):
+def test_correcting_the_address_clears_the_refusal(client, request_choices, smtp):
     from inquiries.services import inquiry_correct_email
 
     smtp.behaviour.refuse_recipients[PATIENT] = "550 5.1.1 no such user"
@@ -93,7 +95,9 @@ def test_correcting_the_address_clears_the_refusal(client, demo, smtp):
     assert inquiry.email_refused_at is None
 
 
-def test_a_temporary_failure_is_retried_with_backoff_and_no_second_chain_starts(client, demo, smtp):
+def test_a_temporary_failure_is_retried_with_backoff_and_no_second_chain_starts(
+    client, request_choices, smtp
+):
     smtp.behaviour.defer_everything = "451 4.3.0 Try again later"
     submit(client)
     email = patient_email()
@@ -127,7 +131,9 @@ def test_a_temporary_failure_is_retried_with_backoff_and_no_second_chain_starts(
     assert [message.message_id for message in smtp.to(PATIENT)] == [email.message_id]
 
 
-def test_backoff_is_capped_and_retries_stop_only_after_the_retry_period(client, demo, smtp, settings):
+def test_backoff_is_capped_and_retries_stop_only_after_the_retry_period(
+    client, request_choices, smtp, settings
+):
     from inquiries.delivery import retry_delay
 
     assert retry_delay(30) <= datetime.timedelta(minutes=settings.EMAIL_RETRY_MAX_DELAY_MINUTES * 1.2)
@@ -151,7 +157,7 @@ def test_backoff_is_capped_and_retries_stop_only_after_the_retry_period(client, 
     assert Inquiry.objects.get().email_refused_at is None  # not delivered is not refused
 
 
-def test_a_failed_notice_alerts_the_coordinators_and_admins_once(client, demo, smtp, caplog):
+def test_a_failed_notice_alerts_the_coordinators_and_admins_once(client, request_choices, smtp, caplog):
     make_staff("mina", COORDINATOR)
     smtp.behaviour.refuse_recipients[DESK] = "550 5.2.1 Mailbox disabled"
     with caplog.at_level(logging.ERROR, logger="inquiries.delivery"):
@@ -173,7 +179,9 @@ def test_a_failed_notice_alerts_the_coordinators_and_admins_once(client, demo, s
     assert len(smtp.received) == received  # told once
 
 
-def test_lagging_emails_alert_the_admins_and_an_alert_that_cannot_go_out_fails_the_timer(client, demo, smtp):
+def test_lagging_emails_alert_the_admins_and_an_alert_that_cannot_go_out_fails_the_timer(
+    client, request_choices, smtp
+):
     smtp.behaviour.defer_everything = "451 4.3.0 Try again later"
     submit(client)
     OutgoingEmail.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=45))
@@ -191,7 +199,7 @@ def test_lagging_emails_alert_the_admins_and_an_alert_that_cannot_go_out_fails_t
 
 
 def test_an_admin_sends_a_failed_email_again_with_its_message_id(
-    client, demo, smtp, django_capture_on_commit_callbacks
+    client, request_choices, smtp, django_capture_on_commit_callbacks
 ):
     from staff.roles import ADMIN
 
@@ -219,7 +227,7 @@ def test_an_admin_sends_a_failed_email_again_with_its_message_id(
     assert [message.message_id for message in smtp.to(PATIENT)] == [email.message_id]
 
 
-def test_erasure_leaves_the_address_nowhere(client, demo, smtp, caplog):
+def test_erasure_leaves_the_address_nowhere(client, request_choices, smtp, caplog):
     from inquiries.services import inquiry_anonymise
 
     smtp.behaviour.refuse_recipients[PATIENT] = f"550 5.1.1 <{PATIENT}>: Recipient address rejected"
@@ -272,7 +280,7 @@ def test_erasure_leaves_the_address_nowhere(client, demo, smtp, caplog):
     ],
 )
 def test_refusals_are_classified_by_what_they_are_about(
-    client, demo, smtp, where, reply, status, flagged, summary
+    client, request_choices, smtp, where, reply, status, flagged, summary
 ):
     """Only a refusal of the address itself flags the inquiry; a policy refusal (relaying, SPF) is about
     our set-up and is retried; a refused message fails without blaming the address."""
@@ -288,7 +296,7 @@ def test_refusals_are_classified_by_what_they_are_about(
     assert PATIENT not in email.last_error
 
 
-def test_an_email_reported_late_is_reported_again_when_it_fails(client, demo, smtp):
+def test_an_email_reported_late_is_reported_again_when_it_fails(client, request_choices, smtp):
     smtp.behaviour.defer_everything = "451 4.3.0 Try again later"
     submit(client)
     OutgoingEmail.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=45))
@@ -307,7 +315,9 @@ def test_an_email_reported_late_is_reported_again_when_it_fails(client, demo, sm
     assert len(smtp.to(OPS)) == 2  # late, then failed: told both times
 
 
-def test_when_the_admins_cannot_be_told_the_coordinators_are_not_told_again_and_again(client, demo, smtp):
+def test_when_the_admins_cannot_be_told_the_coordinators_are_not_told_again_and_again(
+    client, request_choices, smtp
+):
     make_staff("mina", COORDINATOR)
     smtp.behaviour.refuse_recipients[DESK] = "550 5.2.1 Mailbox disabled"
     smtp.behaviour.refuse_recipients[OPS] = "550 5.1.1 no such user"
@@ -320,7 +330,7 @@ def test_when_the_admins_cannot_be_told_the_coordinators_are_not_told_again_and_
 
 
 def test_correcting_a_refused_address_sends_the_undelivered_emails_to_the_new_one(
-    client, demo, smtp, django_capture_on_commit_callbacks
+    client, request_choices, smtp, django_capture_on_commit_callbacks
 ):
     from inquiries.services import inquiry_correct_email
 
@@ -340,7 +350,7 @@ def test_correcting_a_refused_address_sends_the_undelivered_emails_to_the_new_on
     assert not OutgoingEmail.objects.filter(kind=EmailKind.EMAIL_CHANGED).exists()
 
 
-def test_a_worker_that_lost_its_email_does_not_overwrite_what_happened_meanwhile(demo, smtp):
+def test_a_worker_that_lost_its_email_does_not_overwrite_what_happened_meanwhile(request_choices, smtp):
     from inquiries import delivery
 
     email = OutgoingEmail.objects.create(kind="coordinator_new", to=DESK, subject="s", body="b")
@@ -354,7 +364,7 @@ def test_a_worker_that_lost_its_email_does_not_overwrite_what_happened_meanwhile
     assert email.status == EmailStatus.CANCELLED
 
 
-def test_an_smtp_exchange_is_cut_off_before_the_lease_ends(demo, smtp, settings):
+def test_an_smtp_exchange_is_cut_off_before_the_lease_ends(request_choices, smtp, settings):
     import threading
 
     from inquiries import delivery

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from clinics.models import Accreditation, ClinicTreatment
 from conditions.models import Reference, Treatment
 from staff.roles import CLINIC_MANAGER, CONTENT_EDITOR, COORDINATOR, MEDICAL_REVIEWER
-from tests.factories import make_clinic, make_condition, make_specialty, make_treatment
+from tests.factories import make_clinic, make_condition, make_doctor, make_specialty, make_treatment
 from tests.support.admin_forms import as_post_data, form_pairs
 from tests.support.browser import CHROMIUM, staff_sign_in
 from tests.support.staff import make_staff, signed_in
@@ -362,7 +362,7 @@ def test_a_clinics_page_names_each_kind_of_its_rows(django_assert_max_num_querie
     clinic.languages.create(language="ru", role="coordinator")
     clinic.services.create(service="airport_pickup")
     Accreditation.objects.create(clinic=clinic, kind="koiha")
-    clinic.doctors.create(name_en="Dr Lee Minho", specialty=neurology)
+    make_doctor(clinic, name_en="Dr Lee Minho", specialties=[neurology])
     ClinicTreatment.objects.create(clinic=clinic, treatment=make_treatment(name_en="Baclofen pump"))
     client = signed_in(make_staff("clinics", CLINIC_MANAGER))
 

@@ -51,7 +51,7 @@ pytestmark = pytest.mark.django_db
     ("page_language", "chosen_language"), [("en", "en"), ("ko", "ko"), ("ar", "ar"), ("ko", "ru")]
 )
 def test_full_submission_stores_what_was_sent_and_emails_in_the_chosen_language(
-    client, demo, settings, page_language, chosen_language
+    client, request_choices, settings, page_language, chosen_language
 ):
     settings.COORDINATOR_EMAILS = ["desk@clinicportal.example"]
     response = submit(
@@ -122,13 +122,13 @@ def test_full_submission_stores_what_was_sent_and_emails_in_the_chosen_language(
         assert translation.gettext("What happens next") in thanks
 
 
-def test_thank_you_page_is_only_for_the_session_that_sent_the_request(client, demo):
+def test_thank_you_page_is_only_for_the_session_that_sent_the_request(client, request_choices):
     response = submit(client)
     assert client.get(response["Location"]).status_code == 200
     assert Client().get(response["Location"]).status_code == 404
 
 
-def test_request_form_sits_on_condition_and_clinic_pages(client, demo):
+def test_request_form_sits_on_condition_and_clinic_pages(client, request_choices):
     condition_page = unescape(client.get("/en/conditions/clonus/").content.decode())
     assert "Request a consultation about Clonus" in condition_page
     assert 'action="/en/inquiries/new/"' in condition_page
@@ -142,7 +142,7 @@ def test_request_form_sits_on_condition_and_clinic_pages(client, demo):
     assert '<option value="ko" selected>' in clinic_page  # reply language defaults to the page language
 
 
-def test_new_request_page_preselects_condition_and_clinic_from_the_link(client, demo):
+def test_new_request_page_preselects_condition_and_clinic_from_the_link(client, request_choices):
     html = unescape(
         client.get("/ja/inquiries/new/?condition=clonus&clinic=gangnam-movement-clinic").content.decode()
     )
@@ -234,7 +234,7 @@ INVALID_CASES = {
 
 
 @pytest.mark.parametrize("case", list(INVALID_CASES))
-def test_invalid_input_gets_a_translated_error_and_stores_nothing(client, demo, settings, case):
+def test_invalid_input_gets_a_translated_error_and_stores_nothing(client, request_choices, settings, case):
     overrides, message, params = INVALID_CASES[case]
     overrides = dict(overrides)
     files = overrides.pop("files", lambda: [upload("ok.pdf", pdf_bytes())])()
@@ -259,7 +259,7 @@ def test_invalid_input_gets_a_translated_error_and_stores_nothing(client, demo, 
         assert "/held/" not in html
 
 
-def test_missing_required_fields_are_each_marked_in_the_page_language(client, demo):
+def test_missing_required_fields_are_each_marked_in_the_page_language(client, request_choices):
     response = client.post("/ar/inquiries/new/", {"submission_key": str(uuid.uuid4())})
     html = unescape(response.content.decode())
     with translation.override("ar"):
@@ -272,7 +272,7 @@ def test_missing_required_fields_are_each_marked_in_the_page_language(client, de
     assert Inquiry.objects.count() == 0
 
 
-def test_exif_location_and_trailing_data_are_removed_from_images(client, demo, settings):
+def test_exif_location_and_trailing_data_are_removed_from_images(client, request_choices, settings):
     original_jpeg = jpeg_with_gps()
     assert Image.open(io.BytesIO(original_jpeg)).getexif()
     submit(
@@ -297,7 +297,7 @@ def test_exif_location_and_trailing_data_are_removed_from_images(client, demo, s
 # --- abuse ----------------------------------------------------------------------------------------
 
 
-def test_double_submit_creates_one_inquiry(client, demo):
+def test_double_submit_creates_one_inquiry(client, request_choices):
     key = str(uuid.uuid4())
     first = submit(client, submission_key=key)
     second = submit(client, submission_key=key)
@@ -306,14 +306,14 @@ def test_double_submit_creates_one_inquiry(client, demo):
     assert len([email for email in mail.outbox if email.to == ["aigerim@example.com"]]) == 1
 
 
-def test_honeypot_submission_is_not_stored(client, demo):
+def test_honeypot_submission_is_not_stored(client, request_choices):
     response = submit(client, website="http://spam.example")
     assert response.status_code == 200
     assert Inquiry.objects.count() == 0
     assert mail.outbox == []
 
 
-def test_rate_limit_per_ip_answers_429_with_retry_after(client, demo, settings):
+def test_rate_limit_per_ip_answers_429_with_retry_after(client, request_choices, settings):
     settings.INQUIRY_RATE_PER_IP = "2/m"
     assert submit(client, email="a@example.com").status_code == 302
     assert submit(client, email="b@example.com").status_code == 302
@@ -326,7 +326,7 @@ def test_rate_limit_per_ip_answers_429_with_retry_after(client, demo, settings):
     assert Inquiry.objects.count() == 2
 
 
-def test_rate_limit_per_email(client, demo, settings):
+def test_rate_limit_per_email(client, request_choices, settings):
     settings.INQUIRY_RATE_PER_EMAIL = "1/h"
     assert submit(client).status_code == 302
     other_ip = Client(REMOTE_ADDR="10.1.2.3")
@@ -334,7 +334,7 @@ def test_rate_limit_per_email(client, demo, settings):
     assert submit(other_ip, email="someone-else@example.com").status_code == 302
 
 
-def test_expired_csrf_token_gets_a_translated_page(demo):
+def test_expired_csrf_token_gets_a_translated_page(request_choices):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/ja/inquiries/new/", valid_data())
     html = unescape(response.content.decode())
@@ -347,7 +347,7 @@ def test_expired_csrf_token_gets_a_translated_page(demo):
 # --- failures midway leave nothing behind ---------------------------------------------------------
 
 
-def test_disk_failure_midway_leaves_no_inquiry_row_or_file(demo, settings, monkeypatch):
+def test_disk_failure_midway_leaves_no_inquiry_row_or_file(request_choices, settings, monkeypatch):
     real_store = uploads.store_file
     calls = []
 
@@ -369,7 +369,7 @@ def test_disk_failure_midway_leaves_no_inquiry_row_or_file(demo, settings, monke
     assert mail.outbox == []
 
 
-def test_database_failure_after_files_were_written_removes_them(demo, settings, monkeypatch):
+def test_database_failure_after_files_were_written_removes_them(request_choices, settings, monkeypatch):
     def broken_create(*args, **kwargs):
         raise DatabaseError("connection lost")
 
@@ -390,7 +390,9 @@ def database_task_backend(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def test_no_task_is_left_when_the_request_transaction_rolls_back(demo, monkeypatch, database_task_backend):
+def test_no_task_is_left_when_the_request_transaction_rolls_back(
+    request_choices, monkeypatch, database_task_backend
+):
     from django_tasks_db.models import DBTaskResult
 
     monkeypatch.setattr(
@@ -500,7 +502,7 @@ def test_lost_link_form_sends_a_new_link_and_never_reveals_whether_an_address_ex
 # --- files are private ----------------------------------------------------------------------------
 
 
-def test_attachments_are_unreachable_without_permission(client, demo, coordinator, settings):
+def test_attachments_are_unreachable_without_permission(client, request_choices, coordinator, settings):
     submit(client, files=[upload("mri.pdf", pdf_bytes())])
     attachment = Attachment.objects.get()
     staff_url = f"/admin/inquiries/files/{attachment.pk}/"
@@ -639,7 +641,7 @@ def test_purge_erases_open_inquiries_abandoned_for_the_abandonment_period(client
     assert second.anonymised_at is None
 
 
-def test_status_moves_only_along_allowed_transitions(demo, client, coordinator):
+def test_status_moves_only_along_allowed_transitions(request_choices, client, coordinator):
     submit(client)
     inquiry = Inquiry.objects.get()
     with pytest.raises(services.TransitionNotAllowed):
@@ -651,7 +653,7 @@ def test_status_moves_only_along_allowed_transitions(demo, client, coordinator):
     assert (entry.old_status, entry.new_status, entry.author) == ("received", "in_review", coordinator)
 
 
-def test_inquiry_urls_never_use_sequential_numbers(client, demo):
+def test_inquiry_urls_never_use_sequential_numbers(client, request_choices):
     response = submit(client)
     inquiry = Inquiry.objects.get()
     assert isinstance(inquiry.pk, uuid.UUID)
@@ -659,7 +661,7 @@ def test_inquiry_urls_never_use_sequential_numbers(client, demo):
     assert re.search(r"/thanks/CP-[0-9A-Z]{4}-[0-9A-Z]{4}/$", response["Location"])
 
 
-def test_rate_limit_counts_in_redis_across_clients(demo, settings, redis_cache):
+def test_rate_limit_counts_in_redis_across_clients(request_choices, settings, redis_cache):
     settings.INQUIRY_RATE_PER_IP = "2/m"
     assert submit(Client(), email="a@example.com").status_code == 302
     assert submit(Client(), email="b@example.com").status_code == 302

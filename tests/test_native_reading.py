@@ -268,8 +268,8 @@ def test_arabic_clinic_page_isolates_addresses_numbers_and_names(client, demo):
     assert 'rel="noopener" dir="ltr">https://hanbit-neuroscience-hospital.example</a>' in html
     assert '<span class="registration-number" dir="ltr">SAMPLE-2009-0101</span>' in html
     # Language names carry their own direction; the clinic's district sits after the Arabic comma.
-    assert '<span lang="en" dir="ltr">English</span>' in html
-    assert '<span lang="ar" dir="rtl">العربيّة</span>' in html
+    assert '<span class="language-name" lang="en" dir="ltr">English</span>' in html
+    assert '<span class="language-name" lang="ar" dir="rtl">العربيّة</span>' in html
     assert "سيول، <bdi>جونغنو-غو</bdi>" in html
 
 
@@ -316,7 +316,9 @@ def test_reviewed_by_line_and_json_ld_use_the_page_language(client, demo, langua
     assert data["reviewedBy"] == {"@type": "Person", "name": name, "description": credentials}
 
 
-def test_follow_up_page_isolates_the_reference_and_lets_messages_find_their_direction(client, demo):
+def test_follow_up_page_isolates_the_reference_and_lets_messages_find_their_direction(
+    client, request_choices
+):
     submit(client, page_language="ar", language="ar")
     [email] = [email for email in mail.outbox if email.to == ["aigerim@example.com"]]
     inquiry_add_patient_reply(

@@ -104,7 +104,9 @@ def estimate(section, currency):
 
 
 @pytest.mark.parametrize("page_language", ["en", "ar"])
-def test_consent_to_share_is_recorded_with_its_wording_and_version_when_ticked(client, demo, page_language):
+def test_consent_to_share_is_recorded_with_its_wording_and_version_when_ticked(
+    client, request_choices, page_language
+):
     inquiry, _path = new_request(client, page_language=page_language, share=True)
 
     assert inquiry.consent_share_at is not None
@@ -115,7 +117,7 @@ def test_consent_to_share_is_recorded_with_its_wording_and_version_when_ticked(c
     assert inquiry.consent_share_text != inquiry.consent_health_data_text
 
 
-def test_no_consent_to_share_is_recorded_when_not_ticked(client, demo):
+def test_no_consent_to_share_is_recorded_when_not_ticked(client, request_choices):
     inquiry, _path = new_request(client, page_language="en", share=False)
 
     assert inquiry.consent_share_at is None
@@ -125,7 +127,9 @@ def test_no_consent_to_share_is_recorded_when_not_ticked(client, demo):
     assert inquiry.consent_health_data_at is not None
 
 
-def test_request_form_offers_the_consent_to_share_unticked_below_the_health_data_consent(client, demo):
+def test_request_form_offers_the_consent_to_share_unticked_below_the_health_data_consent(
+    client, request_choices
+):
     html = client.get("/en/inquiries/new/").content.decode()
 
     assert html.index('name="consent_health_data"') < html.index('name="consent_share"')
@@ -135,7 +139,7 @@ def test_request_form_offers_the_consent_to_share_unticked_below_the_health_data
 
 
 @pytest.mark.parametrize("share", [True, False])
-def test_follow_up_page_says_what_the_patient_agreed_to_share(client, demo, share):
+def test_follow_up_page_says_what_the_patient_agreed_to_share(client, request_choices, share):
     _inquiry, path = new_request(client, page_language="en", share=share)
 
     section = re.search(
@@ -210,7 +214,7 @@ def test_patient_in_mongolia_sees_the_estimate_in_togrog(client, demo):
     assert "10,000" in estimate(section, "USD")
 
 
-def test_patient_whose_currency_has_no_rate_sees_us_dollars_only(client, demo):
+def test_patient_whose_currency_has_no_rate_sees_us_dollars_only(client, request_choices):
     inquiry, path = new_request(client, page_language="en", country="KR", email="seoul@example.com")
     answered(inquiry)
     clinic_answer(inquiry, "hanbit-neuroscience-hospital")
@@ -220,7 +224,7 @@ def test_patient_whose_currency_has_no_rate_sees_us_dollars_only(client, demo):
     assert re.findall(r'data-currency="(\w+)"', section) == ["USD"]
 
 
-def test_no_comparison_before_an_answer_is_published(client, demo):
+def test_no_comparison_before_an_answer_is_published(client, request_choices):
     inquiry, path = new_request(client, page_language="en")
     clinic_answer(inquiry, "hanbit-neuroscience-hospital", published=False)
 
@@ -265,7 +269,7 @@ def offer_post(answer, choice, message=""):
     }
 
 
-def test_preference_lands_in_the_timeline_and_moves_the_inquiry_to_review(client, demo, settings):
+def test_preference_lands_in_the_timeline_and_moves_the_inquiry_to_review(client, request_choices, settings):
     inquiry, path = new_request(client, page_language="ar", country="SA")
     answered(inquiry)
     hanbit = clinic_answer(inquiry, "hanbit-neuroscience-hospital")
@@ -290,7 +294,7 @@ def test_preference_lands_in_the_timeline_and_moves_the_inquiry_to_review(client
     assert "أفضل هذا العرض" in client.get(path).content.decode()
 
 
-def test_the_same_preference_sent_twice_is_stored_once(client, demo):
+def test_the_same_preference_sent_twice_is_stored_once(client, request_choices):
     inquiry, path = new_request(client, page_language="en")
     answered(inquiry)
     hanbit = clinic_answer(inquiry, "hanbit-neuroscience-hospital")
@@ -301,7 +305,7 @@ def test_the_same_preference_sent_twice_is_stored_once(client, demo):
     assert inquiry.timeline.filter(kind=TimelineKind.PATIENT_MESSAGE).count() == 1
 
 
-def test_question_about_an_offer_reaches_the_coordinator_without_moving_the_status(client, demo):
+def test_question_about_an_offer_reaches_the_coordinator_without_moving_the_status(client, request_choices):
     inquiry, path = new_request(client, page_language="en")
     answered(inquiry)
     hanbit = clinic_answer(inquiry, "hanbit-neuroscience-hospital")
@@ -317,7 +321,9 @@ def test_question_about_an_offer_reaches_the_coordinator_without_moving_the_stat
     assert hanbit.referral.clinic.name in body
 
 
-def test_question_without_text_is_refused_in_the_patients_language_and_nothing_is_saved(client, demo):
+def test_question_without_text_is_refused_in_the_patients_language_and_nothing_is_saved(
+    client, request_choices
+):
     inquiry, path = new_request(client, page_language="ar", country="SA")
     answered(inquiry)
     hanbit = clinic_answer(inquiry, "hanbit-neuroscience-hospital")
@@ -337,7 +343,7 @@ def test_question_without_text_is_refused_in_the_patients_language_and_nothing_i
 
 
 @pytest.mark.parametrize("case", ["unpublished", "another inquiry's", "wrong token"])
-def test_patient_cannot_answer_an_offer_they_cannot_see(client, demo, case):
+def test_patient_cannot_answer_an_offer_they_cannot_see(client, request_choices, case):
     inquiry, path = new_request(client, page_language="en")
     answered(inquiry)
     other, _other_path = new_request(client, page_language="en", email="other@example.com")
@@ -359,7 +365,7 @@ def test_patient_cannot_answer_an_offer_they_cannot_see(client, demo, case):
     assert not inquiry.timeline.filter(kind=TimelineKind.PATIENT_MESSAGE).exists()
 
 
-def test_closed_request_takes_no_preference(client, demo):
+def test_closed_request_takes_no_preference(client, request_choices):
     inquiry, path = new_request(client, page_language="en")
     answered(inquiry)
     hanbit = clinic_answer(inquiry, "hanbit-neuroscience-hospital")
@@ -505,7 +511,9 @@ def test_follow_up_page_with_offers_passes_axe_and_fits_phone_and_desktop(page, 
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_follow_up_page_with_offers_has_no_nu_html_checker_errors(client, demo, tmp_path, language):
+def test_follow_up_page_with_offers_has_no_nu_html_checker_errors(
+    client, request_choices, tmp_path, language
+):
     from tests.support.quality import nu_errors, require_java
 
     require_java()

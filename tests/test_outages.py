@@ -20,7 +20,7 @@ UNAVAILABLE = "The site is briefly unavailable"
 
 
 @pytest.mark.parametrize("language", ["en", "ko", "ar"])
-def test_pages_answer_a_translated_503_while_the_database_is_gone(demo, database_proxy, language):
+def test_pages_answer_a_translated_503_while_the_database_is_gone(request_choices, database_proxy, language):
     client = Client(raise_request_exception=False)
     with database_through(database_proxy) as proxy:
         assert client.get(f"/{language}/conditions/clonus/").status_code == 200
@@ -34,7 +34,9 @@ def test_pages_answer_a_translated_503_while_the_database_is_gone(demo, database
     assert NOTHING_SAVED not in page  # a page view saves nothing to begin with
 
 
-def test_a_request_sent_while_the_database_is_gone_is_not_saved_and_can_be_sent_again(demo, database_proxy):
+def test_a_request_sent_while_the_database_is_gone_is_not_saved_and_can_be_sent_again(
+    request_choices, database_proxy
+):
     client = Client(raise_request_exception=False)
     data = valid_data(message="Clonus in both ankles, worse at night.")
     with database_through(database_proxy) as proxy:
@@ -57,7 +59,7 @@ def test_a_request_sent_while_the_database_is_gone_is_not_saved_and_can_be_sent_
     assert Inquiry.objects.count() == 1
 
 
-def test_a_returning_patient_with_a_session_also_gets_the_form_back(demo, database_proxy):
+def test_a_returning_patient_with_a_session_also_gets_the_form_back(request_choices, database_proxy):
     """Their session is read (by middleware) before the URL is resolved: the 503 still knows the form."""
     client = Client(raise_request_exception=False)
     assert client.post("/en/inquiries/new/", valid_data(email="first@example.com")).status_code == 302
@@ -73,7 +75,7 @@ def test_a_returning_patient_with_a_session_also_gets_the_form_back(demo, databa
     assert resend["message"] == "A second question."
 
 
-def test_a_request_waiting_on_a_locked_table_gets_a_503_after_the_lock_timeout(demo):
+def test_a_request_waiting_on_a_locked_table_gets_a_503_after_the_lock_timeout(request_choices):
     """A hung database (here: a lock another session holds) costs the patient the lock timeout."""
     require_postgresql()
     params = connection.get_connection_params()

@@ -81,7 +81,9 @@ TOO_MANY_PIXELS = (
     [(100_000, 100_000), (7712, 7712)],  # Pillow's own bomb guard; 59.5 Mpx that Pillow would decode
     ids=["10-gigapixel header", "59.5-megapixel image"],
 )
-def test_an_image_with_too_many_pixels_is_refused_before_it_is_decoded(client, demo, settings, width, height):
+def test_an_image_with_too_many_pixels_is_refused_before_it_is_decoded(
+    client, request_choices, settings, width, height
+):
     response = submit(client, "ru", files=[upload("scan.png", png_claiming(width, height))])
     assert response.status_code == 400
     html = unescape(response.content.decode())
@@ -101,7 +103,7 @@ class UnreadableBody:
     readline = read
 
 
-def test_an_oversized_body_is_refused_before_csrf_checking_reads_it(demo, settings):
+def test_an_oversized_body_is_refused_before_csrf_checking_reads_it(request_choices, settings):
     settings.MAX_REQUEST_BODY_BYTES = 1000
     response = Client(enforce_csrf_checks=True).generic(
         "POST",
@@ -120,7 +122,7 @@ def test_an_oversized_body_is_refused_before_csrf_checking_reads_it(demo, settin
 # --- text that would become someone else's email --------------------------------------------------
 
 
-def test_patient_typed_text_stays_out_of_the_first_email(client, demo):
+def test_patient_typed_text_stays_out_of_the_first_email(client, request_choices):
     assert submit(client, full_name="Aigerim Bekova", email="target@example.com").status_code == 302
     [confirmation] = [email for email in mail.outbox if email.to == ["target@example.com"]]
     assert "Aigerim" not in confirmation.body
@@ -132,7 +134,7 @@ def test_patient_typed_text_stays_out_of_the_first_email(client, demo):
 @pytest.mark.parametrize(
     "value", ["Ann\r\nBcc: victim@example.com", "Ann\u2028Verify now", "Ann\u202ereversed", "Ann\x00"]
 )
-def test_control_characters_in_a_single_line_field_are_refused(client, demo, value):
+def test_control_characters_in_a_single_line_field_are_refused(client, request_choices, value):
     response = submit(client, "ar", full_name=value)
     assert response.status_code == 400
     message = "Write this on a single line, without line breaks or special control characters."
@@ -142,7 +144,7 @@ def test_control_characters_in_a_single_line_field_are_refused(client, demo, val
     assert mail.outbox == []
 
 
-def test_line_breaks_are_fine_in_the_message_and_joiners_in_a_name(client, demo):
+def test_line_breaks_are_fine_in_the_message_and_joiners_in_a_name(client, request_choices):
     name = "می\u200cخواهم"  # Persian, with a zero-width non-joiner that the spelling needs
     assert submit(client, full_name=name, message="Line one\r\nLine two\tindented").status_code == 302
     inquiry = Inquiry.objects.get()
@@ -162,12 +164,14 @@ def test_line_breaks_are_fine_in_the_message_and_joiners_in_a_name(client, demo)
         ("RU", "+82 10 1234 5678", "+821012345678"),  # an international number is taken as it is
     ],
 )
-def test_a_local_phone_number_is_read_in_the_chosen_country(client, demo, country, typed, stored):
+def test_a_local_phone_number_is_read_in_the_chosen_country(client, request_choices, country, typed, stored):
     assert submit(client, phone=typed, country=country).status_code == 302
     assert str(Inquiry.objects.get().phone) == stored
 
 
-def test_a_number_that_is_not_valid_in_the_chosen_country_is_refused_in_the_page_language(client, demo):
+def test_a_number_that_is_not_valid_in_the_chosen_country_is_refused_in_the_page_language(
+    client, request_choices
+):
     response = submit(client, "ar", phone="010-1234-5678", country="RU")
     assert response.status_code == 400
     message = (
@@ -181,7 +185,7 @@ def test_a_number_that_is_not_valid_in_the_chosen_country_is_refused_in_the_page
 # --- rate limits count what is stored --------------------------------------------------------------
 
 
-def test_refused_posts_do_not_use_up_the_limit_on_stored_requests(client, demo, settings):
+def test_refused_posts_do_not_use_up_the_limit_on_stored_requests(client, request_choices, settings):
     settings.INQUIRY_RATE_PER_IP = "2/h"
     for _ in range(6):  # a family fighting with the phone field
         assert submit(client, phone="12").status_code == 400
@@ -193,7 +197,7 @@ def test_refused_posts_do_not_use_up_the_limit_on_stored_requests(client, demo, 
     assert Inquiry.objects.count() == 2
 
 
-def test_a_ceiling_on_raw_posts_stops_floods(client, demo, settings):
+def test_a_ceiling_on_raw_posts_stops_floods(client, request_choices, settings):
     settings.INQUIRY_POST_CEILING_PER_IP = "3/h"
     for _ in range(3):
         assert submit(client, phone="12").status_code == 400
@@ -206,7 +210,7 @@ def test_a_ceiling_on_raw_posts_stops_floods(client, demo, settings):
     "same_mailbox",
     ["aigerim.b+clinics@example.com", "AIGERIM.B@EXAMPLE.COM", "aigerim.b@ＥＸＡＭＰＬＥ.com"],
 )
-def test_the_email_limit_counts_one_mailbox_however_it_is_written(demo, settings, same_mailbox):
+def test_the_email_limit_counts_one_mailbox_however_it_is_written(request_choices, settings, same_mailbox):
     settings.INQUIRY_RATE_PER_EMAIL = "1/h"
     assert submit(Client(), email="aigerim.b@example.com").status_code == 302
     assert submit(Client(), email=same_mailbox).status_code == 429
@@ -216,7 +220,9 @@ def test_the_email_limit_counts_one_mailbox_however_it_is_written(demo, settings
 # --- the client address behind a proxy -------------------------------------------------------------
 
 
-def test_a_request_without_the_proxy_header_is_counted_under_its_connection_address(client, demo, settings):
+def test_a_request_without_the_proxy_header_is_counted_under_its_connection_address(
+    client, request_choices, settings
+):
     settings.CLIENT_IP_META_KEY = "HTTP_X_REAL_IP"
     settings.INQUIRY_RATE_PER_IP = "1/h"
     assert submit(client, email="a@example.com").status_code == 302  # no header: no 500
@@ -270,7 +276,7 @@ def own_redis(tmp_path, settings):
 
 
 def test_with_redis_gone_the_forms_keep_working_with_limits_and_healthz_says_so(
-    client, demo, settings, own_redis
+    client, request_choices, settings, own_redis, caplog
 ):
     settings.INQUIRY_RATE_PER_IP = "2/h"
     assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "cache": "ok"}
@@ -285,6 +291,9 @@ def test_with_redis_gone_the_forms_keep_working_with_limits_and_healthz_says_so(
     assert submit(client, email="during-1@example.com").status_code == 302
     assert submit(client, email="during-2@example.com").status_code == 302
     assert submit(client, email="during-3@example.com").status_code == 429  # counted in the process
+    # Counted in Redis until the first request found it gone (a log line each time it is tried again).
+    outages = [record.getMessage() for record in caplog.records if record.name == "clinic_portal.cache"]
+    assert outages and all(message.startswith("Redis unavailable") for message in outages)
     assert client.post("/en/inquiries/lost-link/", {"email": "before@example.com"}).status_code == 200
     assert Inquiry.objects.count() == 3
 
@@ -304,7 +313,7 @@ def freeze_redis(own_redis):
 
 
 def test_with_redis_frozen_the_request_form_still_stores_requests_and_healthz_says_so(
-    client, demo, freeze_redis, caplog
+    client, request_choices, freeze_redis, caplog
 ):
     assert submit(client, email="before@example.com").status_code == 302
 
@@ -394,7 +403,7 @@ def test_the_language_switcher_of_a_missing_page_links_only_to_our_home_pages(cl
 
 
 def test_valid_files_are_kept_after_an_error_and_sent_with_the_corrected_form(
-    client, demo, settings, django_capture_on_commit_callbacks
+    client, request_choices, settings, django_capture_on_commit_callbacks
 ):
     key = str(uuid.uuid4())
     first_try = submit(
@@ -430,7 +439,7 @@ def test_valid_files_are_kept_after_an_error_and_sent_with_the_corrected_form(
     assert [path.parent.parent.name for path in stored_files(settings)] == ["inquiries"]
 
 
-def test_kept_files_count_toward_the_limit_of_five(client, demo):
+def test_kept_files_count_toward_the_limit_of_five(client, request_choices):
     key = str(uuid.uuid4())
     submit(client, files=[upload(f"r{n}.pdf", pdf_bytes()) for n in range(4)], phone="12", submission_key=key)
     assert HeldUpload.objects.count() == 4
@@ -440,7 +449,7 @@ def test_kept_files_count_toward_the_limit_of_five(client, demo):
     assert Inquiry.objects.count() == 0
 
 
-def test_held_files_expire(client, demo, settings, django_capture_on_commit_callbacks):
+def test_held_files_expire(client, request_choices, settings, django_capture_on_commit_callbacks):
     submit(client, files=[upload("mri.pdf", pdf_bytes())], phone="12")
     HeldUpload.objects.update(created_at=timezone.now() - timezone.timedelta(hours=25))
     with django_capture_on_commit_callbacks(execute=True):
@@ -521,7 +530,7 @@ def test_asking_the_patient_for_something_always_tells_them(client, two_inquirie
 
 
 @pytest.mark.django_db(transaction=True)
-def test_erasure_cancels_emails_that_have_not_gone_out(client, demo, settings, coordinator):
+def test_erasure_cancels_emails_that_have_not_gone_out(client, request_choices, settings, coordinator):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     assert submit(client).status_code == 302
     inquiry = Inquiry.objects.get()
@@ -532,7 +541,7 @@ def test_erasure_cancels_emails_that_have_not_gone_out(client, demo, settings, c
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {EmailStatus.CANCELLED}
 
 
-def test_a_kept_file_that_expired_is_reported_never_silently_dropped(client, demo):
+def test_a_kept_file_that_expired_is_reported_never_silently_dropped(client, request_choices):
     key = str(uuid.uuid4())
     submit(client, files=[upload("mri.pdf", pdf_bytes())], phone="12", submission_key=key)
     held = HeldUpload.objects.get()
@@ -548,14 +557,14 @@ def test_a_kept_file_that_expired_is_reported_never_silently_dropped(client, dem
     assert Inquiry.objects.count() == 0
 
 
-def test_a_forged_or_stale_remove_box_is_ignored(client, demo):
+def test_a_forged_or_stale_remove_box_is_ignored(client, request_choices):
     response = client.post("/en/inquiries/new/", valid_data(remove_held=["not-an-id", str(uuid.uuid4())]))
     assert response.status_code == 302
     inquiry = Inquiry.objects.get()
     assert response["Location"].endswith(f"/thanks/{inquiry.reference}/")
 
 
-def test_too_many_files_hold_nothing_new(client, demo):
+def test_too_many_files_hold_nothing_new(client, request_choices):
     key = str(uuid.uuid4())
     submit(client, files=[upload(f"r{n}.pdf", pdf_bytes()) for n in range(3)], phone="12", submission_key=key)
     submit(client, files=[upload(f"s{n}.pdf", pdf_bytes()) for n in range(3)], phone="12", submission_key=key)
@@ -566,7 +575,7 @@ def test_too_many_files_hold_nothing_new(client, demo):
     ]
 
 
-def test_refused_forms_cannot_fill_the_disk(client, demo, settings):
+def test_refused_forms_cannot_fill_the_disk(client, request_choices, settings):
     settings.HELD_FILES_PER_IP = "3/h"
     submit(client, files=[upload(f"r{n}.pdf", pdf_bytes()) for n in range(3)], phone="12")
     response = submit(client, files=[upload("more.pdf", pdf_bytes())], phone="12")
@@ -701,7 +710,7 @@ def storage_errors(caplog):
     [("en", "full"), ("ko", "full"), ("en", "room for one file"), ("en", "read-only")],
 )
 def test_a_disk_that_refuses_the_files_keeps_the_answers_and_stores_nothing(
-    client, demo, disk, caplog, language, fault
+    client, request_choices, disk, caplog, language, fault
 ):
     if fault == "read-only":
         disk.make_read_only()
@@ -729,7 +738,9 @@ def test_a_disk_that_refuses_the_files_keeps_the_answers_and_stores_nothing(
     ]
 
 
-def test_a_full_disk_while_holding_files_after_a_validation_error_holds_nothing(client, demo, disk, caplog):
+def test_a_full_disk_while_holding_files_after_a_validation_error_holds_nothing(
+    client, request_choices, disk, caplog
+):
     disk.fill(leave_free=PAGE_BYTES)  # the first file fits, the second does not
     key = str(uuid.uuid4())
 
@@ -752,7 +763,7 @@ def test_a_full_disk_while_holding_files_after_a_validation_error_holds_nothing(
 
 
 def test_a_full_disk_when_held_files_are_sent_keeps_them_held_for_the_next_try(
-    client, demo, disk, django_capture_on_commit_callbacks
+    client, request_choices, disk, django_capture_on_commit_callbacks
 ):
     key = str(uuid.uuid4())
     assert submit(client, files=two_records(), phone="12", submission_key=key).status_code == 400

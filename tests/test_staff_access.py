@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clinics(demo):
+def clinics(request_choices):
     return (
         Clinic.objects.get(slug="hanbit-neuroscience-hospital"),
         Clinic.objects.get(slug="busan-haeundae-neuro-centre"),
@@ -93,12 +93,15 @@ def test_each_role_has_exactly_the_permissions_it_needs():
         "inquiries.export_inquiry",
         "inquiries.erase_inquiry",
     }
-    assert {p.split(".")[0] for p in permissions_of("Content editor")} == {"conditions"}
-    # Publishing and vouching for translations are the medical reviewer's alone.
-    sign_off = {"conditions.publish_condition", "conditions.review_translation"}
+    # Content: the condition pages and the travel guide.
+    assert {p.split(".")[0] for p in permissions_of("Content editor")} == {"conditions", "travel"}
+    # Publishing and vouching for translations (of conditions and of the guide) are the medical
+    # reviewer's alone.
+    sign_off = {"conditions.publish_condition", "conditions.review_translation", "travel.review_translation"}
     assert not sign_off & permissions_of("Content editor")
     assert sign_off <= permissions_of("Medical reviewer")
-    assert {p.split(".")[0] for p in permissions_of("Medical reviewer")} == {"conditions"}
+    assert {p.split(".")[0] for p in permissions_of("Medical reviewer")} == {"conditions", "travel"}
+    assert not {p for p in permissions_of("Medical reviewer") if p.startswith("travel.change_travelguide")}
     assert {p for p in permissions_of("Clinic manager") if not p.startswith("clinics.")} == {
         "conditions.view_condition",
         "conditions.view_treatment",

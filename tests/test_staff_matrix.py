@@ -30,6 +30,7 @@ from staff.roles import (
 from tests.factories import make_condition
 from tests.support.patients import follow_up_url_from, pdf_bytes, submit, upload
 from tests.support.staff import make_staff, signed_in
+from travel.models import TravelGuide
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,7 @@ def world(client, demo, settings):
             "condition_in_review": make_condition(slug="in-review", status=ConditionStatus.IN_REVIEW).pk,
             "treatment": Treatment.objects.first().pk,
             "specialty": Specialty.objects.first().pk,
+            "travel_guide": TravelGuide.objects.create(title_en="Plan your trip", summary_en="Visas.").pk,
             "totp": TOTPDevice.objects.first().pk,
             "static": StaticDevice.objects.create(user=first_user, name="backup").pk,
             "task": DBTaskResult.objects.first().pk,
@@ -304,6 +306,19 @@ CASES = [
         "conditions/specialty", "specialty", view=CONTENT_AND_CLINIC_MANAGER, add=CONTENT, delete=CONTENT
     ),
     *model_pages("clinics/clinic", "clinic", view=CLINIC_VIEWERS, add=CLINICS, delete=CLINICS),
+    # the travel guide: edited by content editors, its translations checked by medical reviewers
+    ("app: travel", lambda o: "/admin/travel/", CONTENT_READERS),
+    *model_pages("travel/travelguide", "travel_guide", view=CONTENT_READERS, add=CONTENT, delete=CONTENT),
+    (
+        "check a translation of the travel guide",
+        lambda o: f"/admin/travel/travelguide/{o['travel_guide']}/translations/ko/",
+        MEDICAL_SIGN_OFF,
+    ),
+    (
+        "check the English of the travel guide",
+        lambda o: f"/admin/travel/travelguide/{o['travel_guide']}/translations/en/",
+        NOTHING,
+    ),
     # clinics in bulk: importing takes adding and changing clinics, exporting viewing them
     ("clinic import", lambda o: "/admin/clinics/clinic/import/", CLINICS),
     (
@@ -460,6 +475,7 @@ def test_no_staff_url_is_missing_from_the_matrix():
             "condition_in_review",
             "treatment",
             "specialty",
+            "travel_guide",
             "totp",
             "static",
             "task",

@@ -4,7 +4,6 @@ import uuid
 from html import unescape
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def team(demo):
+def team(request_choices):
     hanbit = Clinic.objects.get(slug="hanbit-neuroscience-hospital")
     return {
         "ko_coordinator": make_staff("minji", COORDINATOR, languages=["ru", "ko"]),
@@ -311,7 +310,7 @@ def test_opening_an_inquiry_clears_its_unread_messages_and_every_action_is_audit
     ]
 
 
-def test_the_first_response_target_is_set_when_the_request_arrives(client, demo, settings):
+def test_the_first_response_target_is_set_when_the_request_arrives(client, request_choices, settings):
     settings.FIRST_RESPONSE_HOURS = 6
     before = timezone.now()
     submit(client)
@@ -356,31 +355,6 @@ def test_cells_that_look_like_formulas_are_neutralised(cell):
 
     assert neutralised(cell) == "'" + cell
     assert neutralised("CP-1234") == "CP-1234"
-
-
-# --- demo ----------------------------------------------------------------------------------------
-
-
-def test_the_demo_brings_inquiries_in_several_states_and_staff_whose_credentials_are_shown_once(db):
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    first, second = StringIO(), StringIO()
-    call_command("load_demo", stdout=first)
-    call_command("load_demo", stdout=second)
-    demo = Inquiry.objects.filter(email__endswith="@demo.clinicportal.example")
-    assert demo.count() == 6
-    assert {"ru", "mn", "ar", "vi", "ja"} <= set(demo.values_list("language", flat=True))
-    assert {InquiryStatus.RECEIVED, InquiryStatus.IN_REVIEW, InquiryStatus.WAITING_FOR_PATIENT} <= set(
-        demo.values_list("status", flat=True)
-    )
-    assert demo.overdue().count() == 1
-    assert demo.filter(unread_patient_messages__gt=0).count() == 1
-    assert "demo-coordinator / " in first.getvalue() and "authenticator key" in first.getvalue()
-    assert "authenticator key" not in second.getvalue()
-    lead = signed_in(get_user_model().objects.get(username="demo-lead"))
-    assert lead.get("/workspace/?assigned=any").status_code == 200
 
 
 def test_next_and_previous_follow_the_list_the_coordinator_came_from(requests_in, team):

@@ -158,6 +158,20 @@ def bdi(value, language=""):
     return format_html("<bdi>{}</bdi>", value)
 
 
+@register.filter
+def language_name(code):
+    """``{{ "ru"|language_name }}``: the language's own name ("Русский"), marked with its language and
+    direction. Shown in the system's fonts (site.css): a Korean page does not download a Cyrillic
+    web font to list the languages a clinic speaks."""
+    info = translation.get_language_info(code)
+    return format_html(
+        '<span class="language-name" lang="{}" dir="{}">{}</span>',
+        code,
+        "rtl" if info["bidi"] else "ltr",
+        info["name_local"],
+    )
+
+
 # Periods in plain words (the privacy notice's retention periods), pluralised for the page's language.
 DAYS_PER_MONTH = 365.25 / 12
 

@@ -14,9 +14,10 @@ from django.db import transaction
 
 from clinics.models import Accreditation, Clinic, ClinicLanguage, ClinicService, ClinicTreatment, Doctor
 from conditions.demo.loader import create_with_history, localized_values, read_translations
-from conditions.models import Specialty, Treatment
+from conditions.models import Condition, Specialty, Treatment
 
 DEMO_DIR = Path(__file__).resolve().parent
+DOCTOR_TEXT_FIELDS = ("name", "title", "training", "board_certification")
 
 
 def clinics_data():
@@ -35,8 +36,8 @@ def english_strings():
             if clinic[field]:
                 strings[f"{prefix}.{field}"] = clinic[field]
         for number, doctor in enumerate(clinic["doctors"], start=1):
-            strings[f"{prefix}.doctor.{number}.name"] = doctor["name"]
-            strings[f"{prefix}.doctor.{number}.title"] = doctor["title"]
+            for field in DOCTOR_TEXT_FIELDS:
+                strings[f"{prefix}.doctor.{number}.{field}"] = doctor[field]
         for link in clinic["treatments"]:
             if link["note"]:
                 strings[f"{prefix}.treatment.{link['treatment']}.note"] = link["note"]
@@ -131,19 +132,29 @@ def _load_clinic(row, specialties, treatments, translated):
             for accreditation in row["accreditations"]
         ],
     )
-    clinic.doctors.all().delete()
-    create_with_history(
-        Doctor,
-        [
-            Doctor(
-                clinic=clinic,
-                specialty=specialties[doctor["specialty"]],
-                languages=doctor["languages"],
-                position=number,
-                **localized_values(f"{prefix}.doctor.{number}.name", doctor["name"], "name", translated),
-                **localized_values(f"{prefix}.doctor.{number}.title", doctor["title"], "title", translated),
-            )
-            for number, doctor in enumerate(row["doctors"], start=1)
-        ],
-    )
+    _load_doctors(clinic, row["doctors"], specialties, treatments, translated)
     return clinic
+
+
+def _load_doctors(clinic, rows, specialties, treatments, translated):
+    """The clinic's doctors, found by slug and updated (answers naming a doctor keep pointing at them);
+    doctors no longer in the demo are removed."""
+    prefix = f"clinic.{clinic.slug}"
+    conditions = {condition.slug: condition for condition in Condition.objects.all()}
+    clinic.doctors.exclude(slug__in=[doctor["slug"] for doctor in rows]).delete()
+    for number, row in enumerate(rows, start=1):
+        defaults = {
+            "languages": row["languages"],
+            "practising_since": row["practising_since"],
+            "is_published": True,
+            "position": number,
+        }
+        for field in DOCTOR_TEXT_FIELDS:
+            defaults.update(
+                localized_values(f"{prefix}.doctor.{number}.{field}", row[field], field, translated)
+            )
+        doctor, _created = Doctor.objects.update_or_create(clinic=clinic, slug=row["slug"], defaults=defaults)
+        doctor.full_clean()  # a demo doctor breaking a rule stops the load: the transaction is undone
+        doctor.specialties.set([specialties[slug] for slug in row["specialties"]])
+        doctor.focus_conditions.set([conditions[slug] for slug in row["focus_conditions"]])
+        doctor.focus_treatments.set([treatments[slug] for slug in row["focus_treatments"]])

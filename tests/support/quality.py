@@ -18,6 +18,12 @@ PAGES = {
     "directory": "/clinics/",
     "clinic": f"/clinics/{CLINIC}/",
     "request form": "/inquiries/new/",
+    "travel guide": "/plan-your-trip/",
+    "doctor": f"/clinics/{CLINIC}/doctors/kim-ji-hoon/",
+    "comparison": (
+        f"/clinics/compare/?clinic={CLINIC}&clinic=seoul-riverside-rehabilitation-hospital"
+        "&clinic=jeju-seaside-recovery-hospital&condition=clonus"
+    ),
 }
 
 # axe-core rules of WCAG 2.0 and 2.1 at levels A and AA, plus Deque's best practices, plus the target
@@ -46,11 +52,15 @@ def follow_up_path(client, files=()):
 # axe-core judges a position: sticky element where it is stuck at the moment, over whatever scrolls
 # beneath it, and so reports the links under a bar stuck to the bottom of a phone's screen as partly
 # hidden (axe-core issue 3720; a position: fixed element it tests apart, for that reason). Before a run,
-# sticky elements are put back in their place in the flow.
+# sticky elements are put back in their place in the flow. Likewise, the browser skips the rendering of
+# a `content-visibility: auto` card far from the screen, and axe-core then takes whatever is drawn at
+# that place (the button after the list) for the card's background: the cards are rendered first.
 UNSTICK = """
 () => {
   for (const element of document.body.querySelectorAll("*")) {
-    if (getComputedStyle(element).position === "sticky") element.style.setProperty("position", "relative", "important");
+    const style = getComputedStyle(element);
+    if (style.position === "sticky") element.style.setProperty("position", "relative", "important");
+    if (style.contentVisibility === "auto") element.style.setProperty("content-visibility", "visible", "important");
   }
 }
 """

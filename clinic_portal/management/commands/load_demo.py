@@ -8,6 +8,7 @@ from clinic_portal.page_cache import content_changed
 DEMO_LOADERS = [
     "conditions.demo.loader.load",
     "clinics.demo.loader.load",
+    "travel.demo.loader.load",
     "workspace.demo.loader.load",
 ]
 
