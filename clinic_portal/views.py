@@ -1,7 +1,9 @@
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
@@ -15,13 +17,13 @@ from clinic_portal.page_cache import cached_page
 
 @require_safe
 @cached_page()
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic_portal/home.html")
 
 
 @require_safe
 @cached_page()
-def privacy(request):
+def privacy(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clinic_portal/privacy.html",
@@ -40,11 +42,11 @@ def privacy(request):
 
 @require_safe
 @cached_page()
-def about(request):
+def about(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic_portal/about.html", {"operator": _operator()})
 
 
-def _operator():
+def _operator() -> dict[str, Any]:
     """Who runs the site and answers for its data, from settings; ``is_sample`` while development's
     sample values stand in for it."""
     return {
@@ -63,7 +65,7 @@ def _operator():
 
 
 @require_safe
-def robots_txt(request):
+def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
@@ -74,28 +76,28 @@ def robots_txt(request):
 
 
 @require_safe
-def favicon(request):
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
-def page_not_found(request, exception):
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
 RETRY_AFTER_OUTAGE_SECONDS = 30
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
         return database_unavailable(request)
     return render(request, "500.html", status=500)
 
 
-def database_unavailable(request):
+def database_unavailable(request: HttpRequest) -> HttpResponse:
     """A translated 503 that says whether anything was saved (nothing was) and, for a form that may be
     sent again, offers it again as typed. Rendered without touching the database or the session."""
     resendable = request.method == "POST" and getattr(_view_of(request), "resendable_after_outage", False)
-    fields = []
+    fields: list[tuple[str, str]] = []
     if resendable:
         fields = [
             (name, value)
@@ -119,7 +121,7 @@ def database_unavailable(request):
     return response
 
 
-def _view_of(request):
+def _view_of(request: HttpRequest) -> Callable[..., HttpResponseBase] | None:
     """The view the request was for, even when the database failed before the URL was resolved (the
     session of a returning visitor is read by middleware first)."""
     match = getattr(request, "resolver_match", None)
@@ -131,5 +133,5 @@ def _view_of(request):
     return match.func
 
 
-def csrf_failure(request, reason=""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403_csrf.html", status=403)

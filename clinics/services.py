@@ -1,7 +1,11 @@
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Collection
 from itertools import islice
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from clinics.deferred import RebuiltAtCommit
 from clinics.models import Clinic, ClinicTreatment, clinic_search_texts
@@ -11,7 +15,7 @@ UPDATE_BATCH_SIZE = 50
 
 
 @transaction.atomic
-def clinics_refresh_search_text(*, clinics, batch_size=500):
+def clinics_refresh_search_text(*, clinics: QuerySet[Clinic], batch_size: int = 500) -> int:
     """Rebuild the search text of these clinics (a queryset), a batch at a time, in a fixed number of
     queries per batch. Returns how many were rebuilt."""
     rows = (
@@ -36,12 +40,12 @@ clinics_refresh_search_text_on_commit = RebuiltAtCommit(
 """Rebuild these clinics' search text (``clinic_ids=``) when the current transaction commits."""
 
 
-def clinics_rebuild_search_text(*, batch_size=500):
+def clinics_rebuild_search_text(*, batch_size: int = 500) -> int:
     """Rebuild every clinic's search text (bulk imports skip ``save()``). Returns how many were rebuilt."""
     return clinics_refresh_search_text(clinics=Clinic.objects.all(), batch_size=batch_size)
 
 
-def _conditions_treated(clinic_ids):
+def _conditions_treated(clinic_ids: Collection[int]) -> defaultdict[int, list[Condition]]:
     """{clinic id: the published conditions it treats}, in three queries.
 
     The rule of ``ClinicQuerySet.treating``: the clinic offers one of the condition's treatments that
@@ -60,7 +64,7 @@ def _conditions_treated(clinic_ids):
         ).values_list("clinic_id", "specialty__conditions")
     )
     conditions = Condition.objects.in_bulk({condition_id for _clinic_id, condition_id in pairs})
-    treated = defaultdict(list)
+    treated: defaultdict[int, list[Condition]] = defaultdict(list)
     for clinic_id, condition_id in sorted(pairs):
         treated[clinic_id].append(conditions[condition_id])
     return treated

@@ -1,4 +1,5 @@
 from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -21,7 +22,7 @@ CLINICS_COUNTED = 1000
 
 @require_safe
 @cached_page(query=[*ClinicFilterForm.base_fields.keys() - {"q"}, "page"])  # a search is rendered afresh
-def clinic_list(request):
+def clinic_list(request: HttpRequest) -> HttpResponse:
     form = ClinicFilterForm(request.GET or None)
     published = Clinic.objects.published().with_card_details().prefetch_related("specialties")
     clinics = form.filter(published) if form.is_valid() else published.order_by_name()
@@ -46,7 +47,7 @@ def clinic_list(request):
 
 @require_safe
 @cached_page()
-def clinic_detail(request, slug):
+def clinic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     clinics = (
         Clinic.objects.published()
         .with_card_details()
@@ -92,7 +93,7 @@ def clinic_detail(request, slug):
 
 @require_safe
 @cached_page()
-def doctor_detail(request, clinic_slug, slug):
+def doctor_detail(request: HttpRequest, clinic_slug: str, slug: str) -> HttpResponse:
     doctor = get_object_or_404(Doctor.objects.published().for_profile(), clinic__slug=clinic_slug, slug=slug)
     return render(
         request,
@@ -112,7 +113,7 @@ def doctor_detail(request, clinic_slug, slug):
 
 @require_safe
 @cached_page(query=["clinic", "condition"])
-def clinic_compare(request):
+def clinic_compare(request: HttpRequest) -> HttpResponse:
     """Two or three clinics side by side (a shareable address, kept out of search engines: each
     choice of clinics is one more page of the same content). Fewer clinics: how to choose them; more:
     refused, listing the clinics chosen to untick some."""
@@ -140,5 +141,5 @@ def clinic_compare(request):
 
 @require_safe
 @cached_page()
-def ranking(request):
+def ranking(request: HttpRequest) -> HttpResponse:
     return render(request, "clinics/ranking.html")

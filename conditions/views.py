@@ -1,3 +1,8 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import get_language, get_language_info
@@ -9,10 +14,13 @@ from conditions.forms import ConditionSearchForm
 from conditions.models import Condition, ConditionSection
 from conditions.structured_data import condition_page_jsonld
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 
 @require_safe
 @cached_page()  # a search is rendered afresh
-def condition_list(request):
+def condition_list(request: HttpRequest) -> HttpResponse:
     form = ConditionSearchForm(request.GET or None)
     published = Condition.objects.published()
     query = form.cleaned_data["q"] if form.is_valid() else ""
@@ -26,19 +34,19 @@ def condition_list(request):
     )
 
 
-def _may_preview(user):
+def _may_preview(user: User | AnonymousUser) -> bool:
     """Staff who may see conditions in the admin see drafts and pages in review at their real URL."""
     return (
         user.is_authenticated
         and user.is_staff
-        and user.is_verified()
+        and user.is_verified()  # type: ignore[attr-defined]  # set by django-otp's middleware
         and user.has_perm("conditions.view_condition")
     )
 
 
 @require_safe
 @cached_page(query=lambda: panel_query_names("CONDITION_PAGE_PANELS"))
-def condition_detail(request, slug):
+def condition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     conditions = Condition.objects.with_page_content()
     if not _may_preview(request.user):
         conditions = conditions.published()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
@@ -66,7 +67,7 @@ def count(request, *limits):
         limit.hit(request)
 
 
-def too_many_requests(request, retry_after):
+def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
     response = render(request, "inquiries/rate_limited.html", status=429)
     response["Retry-After"] = str(retry_after)
     return response

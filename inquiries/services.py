@@ -1,5 +1,12 @@
 """Domain actions on inquiries. Each runs in one transaction: it all happens, or nothing does."""
 
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -34,6 +41,11 @@ from inquiries.uploads import (
     store_file,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from clinics.models import Clinic
+
 CONSENT_VERSION = "2026-11-01"
 CONSENT_SHARE_VERSION = "2026-12-01"
 
@@ -52,11 +64,13 @@ class TransitionNotAllowed(Exception):
     pass
 
 
-def _absolute(path):
-    return settings.SITE_URL.rstrip("/") + path
+def _absolute(path: str) -> str:
+    return cast(str, settings.SITE_URL.rstrip("/") + path)
 
 
-def render_email(*, inquiry, kind, language, context):
+def render_email(
+    *, inquiry: Inquiry, kind: EmailKind, language: str, context: Mapping[str, Any]
+) -> tuple[str, str]:
     """An email's (subject, body) from the templates named after its kind, in a language."""
     with translation.override(language):
         context = {"inquiry": inquiry, "site_name": settings.SITE_NAME, **context}
@@ -65,7 +79,9 @@ def render_email(*, inquiry, kind, language, context):
     return subject, body
 
 
-def _queue_email(*, inquiry, kind, to, language, context):
+def _queue_email(
+    *, inquiry: Inquiry, kind: EmailKind, to: str, language: str, context: Mapping[str, Any]
+) -> OutgoingEmail:
     """Render an email (templates named after its kind) in a language; queue it in this transaction."""
     subject, body = render_email(inquiry=inquiry, kind=kind, language=language, context=context)
     email = OutgoingEmail.objects.create(inquiry=inquiry, kind=kind, to=to, subject=subject, body=body)
@@ -73,7 +89,7 @@ def _queue_email(*, inquiry, kind, to, language, context):
     return email
 
 
-def _send_link_to_patient(*, inquiry, token, kind):
+def _send_link_to_patient(*, inquiry: Inquiry, token: str, kind: EmailKind) -> None:
     """An email in the patient's language carrying the private follow-up link."""
     _queue_email(
         inquiry=inquiry,
@@ -84,7 +100,7 @@ def _send_link_to_patient(*, inquiry, token, kind):
     )
 
 
-def _notify_coordinators(*, inquiry, kind):
+def _notify_coordinators(*, inquiry: Inquiry, kind: EmailKind) -> None:
     admin_path = reverse("admin:inquiries_inquiry_change", args=[inquiry.pk])
     for address in settings.COORDINATOR_EMAILS:
         _queue_email(
@@ -96,7 +112,9 @@ def _notify_coordinators(*, inquiry, kind):
         )
 
 
-def _save_attachments(*, inquiry, uploads, timeline_entry):
+def _save_attachments(
+    *, inquiry: Inquiry, uploads: Iterable[CleanUpload], timeline_entry: TimelineEntry
+) -> None:
     for upload in uploads:
         attachment = Attachment(
             inquiry=inquiry,
@@ -113,8 +131,16 @@ def _save_attachments(*, inquiry, uploads, timeline_entry):
 
 
 def inquiry_create(
-    *, data, clinics, uploads, submission_key, consent_text, consent_share_text="", held=(), discarded=()
-):
+    *,
+    data: Mapping[str, Any],
+    clinics: Iterable[Clinic],
+    uploads: Iterable[CleanUpload],
+    submission_key: uuid.UUID,
+    consent_text: str,
+    consent_share_text: str = "",
+    held: Collection[HeldUpload] = (),
+    discarded: Collection[HeldUpload] = (),
+) -> tuple[Inquiry, str | None]:
     """Store a patient's request with its files and queue the emails. Returns (inquiry, follow-up token).
 
     A submission key already used (the same form sent twice, one after the other or at once) returns
@@ -150,8 +176,16 @@ def inquiry_create(
 
 
 def _inquiry_store(
-    *, data, clinics, uploads, submission_key, consent_text, consent_share_text, held, discarded
-):
+    *,
+    data: Mapping[str, Any],
+    clinics: Iterable[Clinic],
+    uploads: Iterable[CleanUpload],
+    submission_key: uuid.UUID,
+    consent_text: str,
+    consent_share_text: str,
+    held: Collection[HeldUpload],
+    discarded: Collection[HeldUpload],
+) -> tuple[Inquiry, str]:
     with removed_on_failure(), transaction.atomic():
         inquiry = Inquiry(
             **data,
@@ -179,11 +213,11 @@ def _inquiry_store(
     return inquiry, token
 
 
-def uploads_hold(*, submission_key, uploads):
+def uploads_hold(*, submission_key: uuid.UUID, uploads: Iterable[CleanUpload]) -> list[HeldUpload]:
     """Keep valid files of a form that failed validation, for its corrected resubmission.
 
     All or none: a disk that refuses one raises ``uploads.StorageUnavailable`` and keeps none."""
-    held = []
+    held: list[HeldUpload] = []
     with removed_on_failure(), transaction.atomic():
         for upload in uploads:
             item = HeldUpload(
@@ -201,7 +235,7 @@ def uploads_hold(*, submission_key, uploads):
     return held
 
 
-def uploads_release(held):
+def uploads_release(held: Iterable[HeldUpload]) -> list[CleanUpload]:
     """The held files' content, ready to store with an inquiry or a reply."""
     return [
         CleanUpload(name=item.original_name, content_type=item.content_type, data=read_file(item.file.name))
@@ -209,23 +243,34 @@ def uploads_release(held):
     ]
 
 
-def uploads_discard(held):
+def uploads_discard(held: Collection[HeldUpload]) -> None:
     """Forget held files: the rows now, the files (and their emptied folder) once committed."""
     paths = [item.file.name for item in held]
     HeldUpload.objects.filter(pk__in=[item.pk for item in held]).delete()
     transaction.on_commit(lambda: delete_files(paths))
 
 
-def uploads_purge_expired(now=None):
+def uploads_purge_expired(now: datetime.datetime | None = None) -> int:
     expired = list(HeldUpload.objects.expired(now))
     with transaction.atomic():
         uploads_discard(expired)
     return len(expired)
 
 
-def inquiry_add_patient_reply(*, inquiry, message, uploads, submission_key=None, held=()):
+def inquiry_add_patient_reply(
+    *,
+    inquiry: Inquiry,
+    message: str,
+    uploads: Iterable[CleanUpload],
+    submission_key: uuid.UUID | None = None,
+    held: Collection[HeldUpload] = (),
+) -> TimelineEntry:
     """The patient's reply. The same form sent twice (same submission key) is stored once."""
-    if submission_key and (existing := TimelineEntry.objects.filter(submission_key=submission_key).first()):
+    if submission_key and (
+        existing := cast(
+            "TimelineEntry | None", TimelineEntry.objects.filter(submission_key=submission_key).first()
+        )
+    ):
         return existing
     with removed_on_failure(), transaction.atomic():
         entry = TimelineEntry.objects.create(
@@ -254,7 +299,7 @@ class ClosingReasonRequired(Exception):
 class InquiryChanged(Exception):
     """The inquiry changed since the form was shown (another coordinator acted on it)."""
 
-    def __init__(self, inquiry):
+    def __init__(self, inquiry: Inquiry) -> None:
         latest = inquiry.timeline.select_related("author").order_by("-created_at", "-id").first()
         self.changed_by = latest.author if latest else None
         self.changed_by_patient = latest is not None and latest.kind == TimelineKind.PATIENT_MESSAGE
@@ -263,12 +308,12 @@ class InquiryChanged(Exception):
         super().__init__(f"{inquiry.reference} changed")
 
 
-def _changed(inquiry):
+def _changed(inquiry: Inquiry) -> None:
     """Any change to an inquiry (by staff, the patient or the system) makes older forms stale."""
     Inquiry.objects.filter(pk=inquiry.pk).update(version=F("version") + 1)
 
 
-def inquiry_claim_version(inquiry, version):
+def inquiry_claim_version(inquiry: Inquiry, version: int) -> None:
     """Within the caller's transaction: raise InquiryChanged unless the inquiry is still at ``version``
     (the one its form was built on), then move it to the next version. The conditional update
     locks the row, so two coordinators acting at once cannot both pass."""
@@ -278,7 +323,7 @@ def inquiry_claim_version(inquiry, version):
     inquiry.version = version + 1
 
 
-def _first_response(inquiry, by):
+def _first_response(inquiry: Inquiry, by: User | None) -> None:
     """A coordinator's first answer or status move stops the first-response clock."""
     if by is not None and inquiry.first_responded_at is None:
         inquiry.first_responded_at = timezone.now()
@@ -286,7 +331,15 @@ def _first_response(inquiry, by):
 
 
 @transaction.atomic
-def inquiry_transition(*, inquiry, to, by, note="", notify_patient=None, closing_reason=""):
+def inquiry_transition(
+    *,
+    inquiry: Inquiry,
+    to: str,
+    by: User | None,
+    note: str = "",
+    notify_patient: bool | None = None,
+    closing_reason: str = "",
+) -> Inquiry:
     """The only way to change an inquiry's status: checks the move, records it, saves the status.
 
     The patient is told (in their language) when the new status asks something of them, or when
@@ -319,7 +372,7 @@ def inquiry_transition(*, inquiry, to, by, note="", notify_patient=None, closing
     return inquiry
 
 
-def _send_notice_to_patient(inquiry):
+def _send_notice_to_patient(inquiry: Inquiry) -> None:
     """News on the request: a fresh private link that opens the conversation, never the message itself."""
     token = NoticeLink.issue(inquiry)
     _queue_email(
@@ -336,7 +389,15 @@ def _send_notice_to_patient(inquiry):
 
 
 @transaction.atomic
-def inquiry_respond(*, inquiry, by, message="", public=True, to=None, closing_reason=""):
+def inquiry_respond(
+    *,
+    inquiry: Inquiry,
+    by: User | None,
+    message: str = "",
+    public: bool = True,
+    to: str | None = None,
+    closing_reason: str = "",
+) -> Inquiry:
     """A coordinator's answer: an optional status change and a message, public or internal.
 
     The patient is emailed (in their language) when a public message or a status change is added.
@@ -345,7 +406,7 @@ def inquiry_respond(*, inquiry, by, message="", public=True, to=None, closing_re
     if changes_status:
         inquiry_transition(
             inquiry=inquiry,
-            to=to,
+            to=to,  # type: ignore[arg-type]  # ``changes_status`` says it is given
             by=by,
             note=message if public else "",
             notify_patient=False,
@@ -371,18 +432,18 @@ def inquiry_respond(*, inquiry, by, message="", public=True, to=None, closing_re
     return inquiry
 
 
-def _in_language(language, url_name):
+def _in_language(language: str, url_name: str) -> str:
     with translation.override(language):
         return reverse(url_name)
 
 
-def _masked(address):
+def _masked(address: str) -> str:
     local, _at, domain = address.partition("@")
     return f"{local[:1]}***@{domain}"
 
 
 @transaction.atomic
-def inquiry_assign(*, inquiry, to, by):
+def inquiry_assign(*, inquiry: Inquiry, to: User | None, by: User | None) -> Inquiry:
     """Give the inquiry to a coordinator (or to nobody); the timeline records old → new."""
     old = inquiry.assigned_to
     if old == to:
@@ -399,7 +460,7 @@ def inquiry_assign(*, inquiry, to, by):
     return inquiry
 
 
-def inquiry_mark_read(inquiry):
+def inquiry_mark_read(inquiry: Inquiry) -> None:
     """The patient's new messages have been seen by a coordinator."""
     if inquiry.unread_patient_messages:
         Inquiry.objects.filter(pk=inquiry.pk).update(unread_patient_messages=0)
@@ -407,7 +468,7 @@ def inquiry_mark_read(inquiry):
 
 
 @transaction.atomic
-def inquiry_correct_email(*, inquiry, new_email, reason, by):
+def inquiry_correct_email(*, inquiry: Inquiry, new_email: str, reason: str, by: User | None) -> Inquiry:
     """Correct the patient's address. The old address is told (in the patient's language) unless it
     refused our emails; emails to the patient not yet delivered go to the new address instead; the
     timeline keeps an internal note of who did it and why."""
@@ -439,7 +500,7 @@ def inquiry_correct_email(*, inquiry, new_email, reason, by):
 
 
 @transaction.atomic
-def inquiry_resend_follow_up_links(*, email):
+def inquiry_resend_follow_up_links(*, email: str) -> int:
     """Send a fresh private link for every open request from this address. Silent when there is none."""
     inquiries = list(Inquiry.objects.for_email(email).select_for_update())
     NoticeLink.objects.filter(inquiry__in=inquiries).delete()  # "earlier links no longer work"
@@ -452,7 +513,7 @@ def inquiry_resend_follow_up_links(*, email):
 
 
 @transaction.atomic
-def inquiry_request_deletion(*, inquiry):
+def inquiry_request_deletion(*, inquiry: Inquiry) -> Inquiry:
     if inquiry.deletion_requested_at:
         return inquiry
     inquiry.deletion_requested_at = timezone.now()
@@ -465,7 +526,7 @@ def inquiry_request_deletion(*, inquiry):
 ANONYMISED = "—"
 
 
-def inquiry_anonymise(*, inquiry, by=None):
+def inquiry_anonymise(*, inquiry: Inquiry, by: User | None = None) -> Inquiry:
     """Erase personal and medical data and files; keep what statistics need (condition, country, dates).
 
     An inquiry erased already is left as it is. The erasure is logged before it commits: if the log

@@ -1,12 +1,21 @@
 import uuid
+from collections.abc import Callable
 from functools import partial, wraps
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.module_loading import import_string
@@ -21,6 +30,7 @@ from inquiries.forms import (
     CONSENT_SHARE_WITH_CLINICS,
     MAX_PREFERRED_CLINICS,
     DeletionRequestForm,
+    HeldUploadsForm,
     InquiryForm,
     LostLinkForm,
     ReplyForm,
@@ -57,7 +67,7 @@ FIND_CLINICS = "find_clinics"
 STORAGE_RETRY_AFTER_SECONDS = 300
 
 
-def patient_data_page(view):
+def patient_data_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Pages with a patient's data: never cached, never indexed, the private address never sent away.
 
     ``same-origin`` keeps the follow-up token out of other hosts' reach. ``no-referrer`` would too, but
@@ -66,7 +76,7 @@ def patient_data_page(view):
 
     @wraps(view)
     @private_page
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         response["Referrer-Policy"] = "same-origin"
         return response
@@ -79,7 +89,7 @@ def patient_data_page(view):
 @post_ceiling("inquiry-post")
 @refused_when_reached(INQUIRIES_PER_ADDRESS, INQUIRIES_PER_MAILBOX)
 @require_http_methods(["GET", "POST"])
-def inquiry_new(request):
+def inquiry_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _submit(request)
     # Links from a condition page, a clinic page or a comparison: ?condition=<slug>&clinic=<slug>&…
@@ -96,7 +106,7 @@ def inquiry_new(request):
     )
 
 
-def _submit(request):
+def _submit(request: HttpRequest) -> HttpResponse:
     form = InquiryForm(request.POST, request.FILES)
     if form.is_spam:
         return render(request, "inquiries/inquiry_thanks.html", {"inquiry": None})
@@ -131,7 +141,9 @@ def _submit(request):
     return redirect("inquiries:thanks", reference=inquiry.reference)
 
 
-def _find_clinics(request, form, form_page):
+def _find_clinics(
+    request: HttpRequest, form: InquiryForm, form_page: Callable[..., HttpResponse]
+) -> HttpResponse:
     """The patient asked for clinics by name or for the chosen condition: the form again with them
     listed, what was typed kept and the valid files held, nothing sent and no errors shown yet."""
     form.is_valid()
@@ -142,7 +154,7 @@ def _find_clinics(request, form, form_page):
     return render(request, "inquiries/inquiry_form.html", {"form": form.unbound_copy()})
 
 
-def _hold_accepted_uploads(request, form):
+def _hold_accepted_uploads(request: HttpRequest, form: HeldUploadsForm) -> None:
     """After a validation error: forget the files the patient removed, hold the valid new ones, so that
     the page shows them (by name and size) and the corrected resubmission sends them.
 
@@ -165,21 +177,23 @@ def _hold_accepted_uploads(request, form):
     form.reload_held()
 
 
-def _request_not_sent():
+def _request_not_sent() -> str:
     return gettext(
         "We could not store your files just now, so your request was not sent. Nothing was saved. "
         "Please try again in a few minutes; your answers are still in the form, but choose the files again."
     )
 
 
-def _reply_not_sent():
+def _reply_not_sent() -> str:
     return gettext(
         "We could not store your files just now, so your reply was not sent. Nothing was saved. "
         "Please try again in a few minutes; your reply is still in the form, but choose the files again."
     )
 
 
-def _storage_unavailable(request, form_page, message):
+def _storage_unavailable(
+    request: HttpRequest, form_page: Callable[..., HttpResponse], message: str
+) -> HttpResponse:
     """The disk refused the patient's files: 503, the reason at the top of the page, and the form
     again with what they typed (a browser never fills a file input back in)."""
     messages.error(request, message)
@@ -189,15 +203,17 @@ def _storage_unavailable(request, form_page, message):
 
 
 @patient_data_page
-def inquiry_thanks(request, reference):
+def inquiry_thanks(request: HttpRequest, reference: str) -> HttpResponse:
     if reference not in request.session.get(SESSION_SUBMITTED, []):
         raise Http404
     inquiry = get_object_or_404(Inquiry, reference=reference)
     return render(request, "inquiries/inquiry_thanks.html", {"inquiry": inquiry})
 
 
-def inquiry_for_token(reference, token):
-    inquiry = Inquiry.objects.filter(reference=reference, anonymised_at__isnull=True).first()
+def inquiry_for_token(reference: str, token: str) -> Inquiry:
+    inquiry = cast(
+        "Inquiry | None", Inquiry.objects.filter(reference=reference, anonymised_at__isnull=True).first()
+    )
     if inquiry is None or not inquiry.token_matches(token):
         raise Http404
     return inquiry
@@ -208,7 +224,7 @@ def inquiry_for_token(reference, token):
 @post_ceiling("follow-up-post")
 @refused_when_reached(REPLIES_PER_ADDRESS)
 @require_http_methods(["GET", "POST"])
-def follow_up(request, reference, token):
+def follow_up(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     inquiry = inquiry_for_token(reference, token)
     if request.method != "POST":
         return render_follow_up(request, inquiry, token)
@@ -242,8 +258,15 @@ def follow_up(request, reference, token):
 
 
 def render_follow_up(
-    request, inquiry, token, *, reply_form=None, deletion_form=None, panel_state=None, status=200
-):
+    request: HttpRequest,
+    inquiry: Inquiry,
+    token: str,
+    *,
+    reply_form: ReplyForm | None = None,
+    deletion_form: DeletionRequestForm | None = None,
+    panel_state: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     """The follow-up page. Higher apps add their pieces (the clinics' offers) through the providers
     listed in ``settings.FOLLOW_UP_PAGE_PANELS``: ``(request, inquiry, token, state) -> dict | None``,
     the dict naming its ``template``; ``panel_state`` carries a refused form back to its panel."""
@@ -265,7 +288,7 @@ def render_follow_up(
 
 @patient_data_page
 @require_POST
-def follow_up_delete(request, reference, token):
+def follow_up_delete(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     inquiry = inquiry_for_token(reference, token)
     form = DeletionRequestForm(request.POST)
     if not form.is_valid():
@@ -277,7 +300,9 @@ def follow_up_delete(request, reference, token):
 
 
 @patient_data_page
-def follow_up_attachment(request, reference, token, attachment_id):
+def follow_up_attachment(
+    request: HttpRequest, reference: str, token: str, attachment_id: uuid.UUID
+) -> FileResponse:
     inquiry = inquiry_for_token(reference, token)
     attachment = get_object_or_404(Attachment, pk=attachment_id, inquiry=inquiry)
     return _download(attachment)
@@ -285,7 +310,7 @@ def follow_up_attachment(request, reference, token, attachment_id):
 
 @patient_data_page
 @staff_member_required
-def staff_attachment(request, attachment_id):
+def staff_attachment(request: HttpRequest, attachment_id: uuid.UUID) -> HttpResponseRedirect | FileResponse:
     if not request.user.has_perm("inquiries.download_attachment"):
         raise Http404
     attachment = get_object_or_404(
@@ -300,7 +325,7 @@ def staff_attachment(request, attachment_id):
     return _download(attachment)
 
 
-def _download(attachment):
+def _download(attachment: Attachment) -> FileResponse:
     handle = default_storage.open(attachment.file.name, "rb")
     response = FileResponse(
         handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
@@ -313,7 +338,7 @@ def _download(attachment):
 @patient_data_page
 @post_ceiling("lost-link-post")
 @require_http_methods(["GET", "POST"])
-def lost_link(request):
+def lost_link(request: HttpRequest) -> HttpResponse:
     form = LostLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         limited = (LINK_EMAILS_PER_ADDRESS, LINK_EMAILS_PER_MAILBOX)

@@ -1,7 +1,7 @@
 import hmac
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -12,7 +12,7 @@ LOOPBACK = {"127.0.0.1", "::1"}
 
 @never_cache
 @require_safe
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers: cheap. 503 when the database is down. While Redis is down the site still
     works (limits count per process): "degraded", with 200, so that traffic keeps flowing."""
     database, cache_server = health.database(), health.cache_server()
@@ -30,7 +30,7 @@ def healthz(request):
 
 @never_cache
 @require_safe
-def ready(request):
+def ready(request: HttpRequest) -> JsonResponse:
     """For monitoring: every part, 503 naming the failing ones. Not public: it needs the bearer token
     (HEALTH_TOKEN); in development without one, a request from this machine will do."""
     if not _may_read_health(request):
@@ -47,7 +47,7 @@ def ready(request):
     )
 
 
-def _may_read_health(request):
+def _may_read_health(request: HttpRequest) -> bool:
     if settings.HEALTH_TOKEN:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(given.encode(), settings.HEALTH_TOKEN.encode())

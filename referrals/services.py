@@ -1,11 +1,16 @@
 """Domain actions on cases shared with clinics. Each runs in one transaction."""
 
+from __future__ import annotations
+
 import secrets
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -26,38 +31,54 @@ from inquiries.services import (
 )
 from referrals.models import ClinicAnswer, Referral
 from staff.audit import record
-from staff.models import AuditAction
+from staff.models import AuditAction, AuditEntry
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.http import HttpRequest
+
+    from clinics.models import Clinic
+    from inquiries.models import Attachment, Inquiry
 
 
-def new_link_token():
+def new_link_token() -> tuple[str, str]:
     """A clinic's private link token: returned once, only its hash is stored."""
     token = secrets.token_urlsafe(32)
     return token, hash_token(token)
 
 
-def referral_for_token(token, now=None):
+def referral_for_token(token: str, now: datetime | None = None) -> Referral | None:
     """The open (not expired, not revoked) referral this token opens, or None."""
-    return (
+    return cast(
+        "Referral | None",
         Referral.objects.open(now or timezone.now())
         .select_related("inquiry", "clinic")
         .filter(token_hash=hash_token(token))
-        .first()
+        .first(),
     )
 
 
-def _case_url(token, language):
+def _case_url(token: str, language: str) -> str:
     """The clinic's private link to the answer page, in the clinic's language."""
     with translation.override(language):
         return _absolute(reverse("referrals:case", kwargs={"token": token}))
 
 
-def _shared_files_line(clinic, attachments):
+def _shared_files_line(clinic: Clinic, attachments: Iterable[Attachment]) -> str:
     names = ", ".join(attachment.original_name for attachment in attachments) or "—"
     return f"{clinic.name}\n{names}"
 
 
 @transaction.atomic
-def referral_share(*, inquiry, clinics, attachments, note, by, request=None):
+def referral_share(
+    *,
+    inquiry: Inquiry,
+    clinics: Iterable[Clinic],
+    attachments: list[Attachment],
+    note: str,
+    by: User,
+    request: HttpRequest | None = None,
+) -> list[Referral]:
     """Share the case with each clinic: a private expiring link emailed in the clinic's language.
 
     The patient's name and contact details travel only if the patient agreed to share them; only
@@ -66,7 +87,7 @@ def referral_share(*, inquiry, clinics, attachments, note, by, request=None):
     """
     now = timezone.now()
     shares_identity = inquiry.consent_share_at is not None
-    referrals = []
+    referrals: list[Referral] = []
     for clinic in clinics:
         token, token_hash = new_link_token()
         referral = Referral.objects.create(
@@ -114,7 +135,7 @@ def referral_share(*, inquiry, clinics, attachments, note, by, request=None):
     return referrals
 
 
-def clinic_email_context(referral, case_url):
+def clinic_email_context(referral: Referral, case_url: str) -> dict[str, Any]:
     """What the clinic's email says (also shown to the coordinator before sharing)."""
     return {
         "clinic": referral.clinic,
@@ -126,7 +147,7 @@ def clinic_email_context(referral, case_url):
 
 
 @transaction.atomic
-def referral_revoke(*, referral, by, request=None):
+def referral_revoke(*, referral: Referral, by: User, request: HttpRequest | None = None) -> Referral:
     """The clinic's link stops working now. Revoking twice changes nothing."""
     if referral.revoked_at is not None:
         return referral
@@ -149,7 +170,9 @@ class AnswerAlreadyPublished(Exception):
 
 
 @transaction.atomic
-def answer_publish(*, answer, note, by, request=None):
+def answer_publish(
+    *, answer: ClinicAnswer, note: str, by: User, request: HttpRequest | None = None
+) -> ClinicAnswer:
     """Show a clinic's answer to the patient (with the coordinator's optional note) and tell them.
 
     From now on the clinic can no longer revise it. The inquiry moves to "answered" when its status
@@ -182,22 +205,32 @@ def answer_publish(*, answer, note, by, request=None):
     return answer
 
 
-def clinic_username(clinic):
+def clinic_username(clinic: Clinic) -> str:
     """How a clinic's own actions appear in the audit trail (it has no account)."""
     return f"clinic:{clinic.slug}"
 
 
-def record_clinic_action(action, *, referral, request=None, obj=None, note=""):
+def record_clinic_action(
+    action: AuditAction,
+    *,
+    referral: Referral,
+    request: HttpRequest | None = None,
+    obj: models.Model | None = None,
+    note: str = "",
+) -> AuditEntry:
     """An audit entry for what a clinic did through its link: the referral names the link, never the
     token. The link is the clinic's whoever holds it, so a signed-in staff member opening it is
     recorded as the clinic too."""
-    return record(
-        action,
-        request=request,
-        user=AnonymousUser(),
-        username=clinic_username(referral.clinic),
-        obj=obj or referral.inquiry,
-        note=f"referral {referral.pk}" + (f", {note}" if note else ""),
+    return cast(
+        AuditEntry,
+        record(
+            action,
+            request=request,
+            user=AnonymousUser(),
+            username=clinic_username(referral.clinic),
+            obj=obj or referral.inquiry,
+            note=f"referral {referral.pk}" + (f", {note}" if note else ""),
+        ),
     )
 
 
@@ -205,7 +238,9 @@ class ReferralClosed(Exception):
     """The clinic's link expired or was revoked meanwhile."""
 
 
-def answer_submit(*, referral, data, request=None):
+def answer_submit(
+    *, referral: Referral, data: Mapping[str, Any], request: HttpRequest | None = None
+) -> ClinicAnswer:
     """A clinic's answer to the case shared with it, or its revision until a coordinator publishes it.
 
     ``data`` holds the answer's fields (``treatments`` a list). The answer lands in the inquiry's
@@ -227,8 +262,9 @@ def answer_submit(*, referral, data, request=None):
             raise ReferralClosed
         answer = ClinicAnswer.objects.select_for_update().filter(referral=referral).first()
         revised = answer is not None
-        if revised and answer.is_published:
-            raise AnswerAlreadyPublished(answer.pk)
+        # ``revised`` says ``answer`` is not None.
+        if revised and answer.is_published:  # type: ignore[union-attr]
+            raise AnswerAlreadyPublished(answer.pk)  # type: ignore[union-attr]
         answer = answer or ClinicAnswer(referral=referral)
         for name, value in data.items():
             setattr(answer, name, value)
@@ -260,12 +296,23 @@ def answer_submit(*, referral, data, request=None):
     return answer
 
 
-def offer_respond(*, inquiry, answer, prefers, message="", submission_key=None):
+def offer_respond(
+    *,
+    inquiry: Inquiry,
+    answer: ClinicAnswer,
+    prefers: bool,
+    message: str = "",
+    submission_key: UUID | None = None,
+) -> TimelineEntry:
     """The patient prefers a clinic's published offer, or asks about it: a patient message naming the
     clinic (so the coordinators are told, as of any reply). A preference asks the coordinator to act,
     so it moves the inquiry to review where the workflow allows. The same form sent twice is stored once.
     """
-    if submission_key and (existing := TimelineEntry.objects.filter(submission_key=submission_key).first()):
+    if submission_key and (
+        existing := cast(
+            "TimelineEntry | None", TimelineEntry.objects.filter(submission_key=submission_key).first()
+        )
+    ):
         return existing
     clinic = answer.referral.clinic.name
     if prefers:
@@ -282,7 +329,7 @@ def offer_respond(*, inquiry, answer, prefers, message="", submission_key=None):
     return entry
 
 
-def _can_go_to_review(inquiry):
+def _can_go_to_review(inquiry: Inquiry) -> bool:
     # Never reopens a closed request: a closed one takes no messages.
     current = InquiryStatus(inquiry.status)
     return current != InquiryStatus.CLOSED and InquiryStatus.IN_REVIEW in ALLOWED_TRANSITIONS[current]

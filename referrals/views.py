@@ -4,9 +4,11 @@ Everything on it hangs off the one referral the link opens: that inquiry, the fi
 clinic, that clinic's own answer. An unknown, expired or revoked link answers 404.
 """
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -18,7 +20,7 @@ from inquiries.limits import REPLIES_PER_ADDRESS, post_ceiling
 from inquiries.models import InquiryStatus
 from inquiries.views import _download, inquiry_for_token, patient_data_page, render_follow_up
 from referrals.forms import ClinicAnswerForm, OfferChoice, OfferResponseForm
-from referrals.models import ClinicAnswer
+from referrals.models import ClinicAnswer, Referral
 from referrals.offers import offer_prefix, published_answers
 from referrals.services import (
     AnswerAlreadyPublished,
@@ -31,7 +33,7 @@ from referrals.services import (
 from staff.models import AuditAction
 
 
-def _referral_or_404(token):
+def _referral_or_404(token: str) -> Referral:
     referral = referral_for_token(token)
     if referral is None or referral.inquiry.anonymised_at is not None:
         raise Http404
@@ -40,7 +42,7 @@ def _referral_or_404(token):
 
 @patient_data_page
 @require_http_methods(["GET", "POST"])
-def case(request, token):
+def case(request: HttpRequest, token: str) -> HttpResponse:
     referral = _referral_or_404(token)
     answer = ClinicAnswer.objects.filter(referral=referral).first()
     if request.method != "POST":
@@ -65,7 +67,7 @@ def case(request, token):
     return redirect(request.path + "#answer")
 
 
-def _answer_refused(request, referral, answer):
+def _answer_refused(request: HttpRequest, referral: Referral, answer: ClinicAnswer) -> HttpResponse:
     messages.error(
         request,
         gettext("Your answer has already been passed on to the patient, so it can no longer be changed."),
@@ -73,7 +75,14 @@ def _answer_refused(request, referral, answer):
     return _render_case(request, referral, answer, status=409)
 
 
-def _render_case(request, referral, answer, *, form=None, status=200):
+def _render_case(
+    request: HttpRequest,
+    referral: Referral,
+    answer: ClinicAnswer | None,
+    *,
+    form: ClinicAnswerForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     record_clinic_action(AuditAction.CLINIC_VIEW, referral=referral, request=request)
     if form is None and not (answer and answer.is_published):
         form = ClinicAnswerForm(referral=referral, instance=answer)
@@ -81,7 +90,7 @@ def _render_case(request, referral, answer, *, form=None, status=200):
         "referral": referral,
         "inquiry": referral.inquiry,
         "clinic": referral.clinic,
-        "token": request.resolver_match.kwargs["token"],
+        "token": request.resolver_match.kwargs["token"],  # type: ignore[union-attr]  # a resolved URL
         "attachments": referral.attachments.filter(inquiry=referral.inquiry),
         "answer": answer,
         "form": form,
@@ -90,7 +99,7 @@ def _render_case(request, referral, answer, *, form=None, status=200):
 
 
 @patient_data_page
-def case_file(request, token, attachment_id):
+def case_file(request: HttpRequest, token: str, attachment_id: UUID) -> FileResponse:
     referral = _referral_or_404(token)
     attachment = get_object_or_404(referral.attachments.filter(inquiry=referral.inquiry), pk=attachment_id)
     # The inquiry is the object: a file's name may itself say something about the patient's health.
@@ -104,7 +113,7 @@ def case_file(request, token, attachment_id):
 @patient_data_page
 @post_ceiling("follow-up-post")
 @require_POST
-def follow_up_offer(request, reference, token, answer_id):
+def follow_up_offer(request: HttpRequest, reference: str, token: str, answer_id: int) -> HttpResponse:
     """The patient prefers one clinic's offer, or asks about it."""
     inquiry = inquiry_for_token(reference, token)
     answer = get_object_or_404(published_answers(inquiry), pk=answer_id)

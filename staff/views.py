@@ -2,11 +2,13 @@
 
 import base64
 import secrets
+from typing import Any
 
 import segno
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,12 +31,12 @@ from staff.models import AuditAction
 BACKUP_CODES = 10
 
 
-def _render(request, template, context, status=200):
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     """A staff page in the admin's look (its header, title and user tools)."""
     return render(request, template, {**admin.site.each_context(request), **context}, status=status)
 
 
-def _next_url(request):
+def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -47,7 +49,7 @@ def _next_url(request):
 @never_cache
 @private_page
 @require_http_methods(["GET", "POST"])
-def sign_in(request):
+def sign_in(request: HttpRequest) -> HttpResponse:
     form = StaffSignInForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
@@ -68,7 +70,7 @@ def sign_in(request):
     return _render(request, "staff/sign_in.html", context, status=400 if form.is_bound else 200)
 
 
-def _require_signed_in_staff(request):
+def _require_signed_in_staff(request: HttpRequest) -> HttpResponse | None:
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return redirect_with_next("staff:login", _next_url(request))
@@ -79,7 +81,7 @@ def _require_signed_in_staff(request):
 @never_cache
 @private_page
 @require_http_methods(["GET", "POST"])
-def verify(request):
+def verify(request: HttpRequest) -> HttpResponse:
     """The second step: a code from the authenticator app, or a backup code."""
     if refused := _require_signed_in_staff(request):
         return refused
@@ -97,7 +99,7 @@ def verify(request):
     return _render(request, "staff/verify.html", {"form": form, "next": _next_url(request)}, status=status)
 
 
-def _qr_code_data_uri(device):
+def _qr_code_data_uri(device: TOTPDevice) -> str:
     svg = segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#111", light="#fff")
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
@@ -106,7 +108,7 @@ def _qr_code_data_uri(device):
 @never_cache
 @private_page
 @require_http_methods(["GET", "POST"])
-def setup(request):
+def setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app on first sign-in; then show the backup codes once."""
     if refused := _require_signed_in_staff(request):
         return refused
@@ -141,7 +143,7 @@ def setup(request):
 @never_cache
 @private_page
 @require_http_methods(["GET", "POST"])
-def confirm(request):
+def confirm(request: HttpRequest) -> HttpResponse:
     """Confirm identity again before downloading medical records or erasing personal data."""
     if refused := _require_signed_in_staff(request):
         return refused
@@ -161,7 +163,7 @@ def confirm(request):
 
 
 @require_POST
-def sign_out(request):
+def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.info(request, _("You have signed out."))
     return redirect("staff:login")

@@ -1,15 +1,20 @@
 """The coordinators' workspace: the inbox and one inquiry with its actions. Thin views: the reach
 rule is ``Inquiry.objects.visible_to``, the actions are the inquiries services."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models import Count, Prefetch
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -20,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic_portal.decorators import private_page
 from clinics.models import Clinic
 from inquiries.exports import export_lines
-from inquiries.models import OPEN_STATUSES, EmailKind, Inquiry
+from inquiries.models import OPEN_STATUSES, EmailKind, Inquiry, InquiryQuerySet, InquiryStatus
 from inquiries.services import (
     TELLS_THE_PATIENT,
     InquiryChanged,
@@ -43,21 +48,40 @@ from staff.audit import record
 from staff.models import AuditAction
 from workspace.dashboard import figures
 from workspace.filters import SORTS, InboxFilter, default_queue
-from workspace.forms import AssignForm, NoteForm, PublishForm, ReplyForm, RevokeForm, ShareForm, StatusForm
+from workspace.forms import (
+    AssignForm,
+    NoteForm,
+    PublishForm,
+    ReplyForm,
+    RevokeForm,
+    ShareForm,
+    StatusForm,
+    VersionedForm,
+)
 from workspace.reply_templates import BY_KEY, REPLY_TEMPLATES
 from workspace.sharing import share_candidates
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    class StaffRequest(HttpRequest):
+        """A request ``workspace_page`` let through: a signed-in staff member's."""
+
+        user: User
+        LANGUAGE_CODE: str
+
 
 MAX_PAGE = 10_000
 PAGE_SIZE = 25  # a screenful on a laptop; each row costs about a millisecond to render
 
 
-def workspace_page(view):
+def workspace_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Signed-in staff who handle inquiries (the second factor is checked by StaffAccessMiddleware);
     anyone else: 404. Pages are private: never cached, never indexed."""
 
     @wraps(view)
     @private_page
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("staff:login"))
@@ -68,12 +92,16 @@ def workspace_page(view):
     return wrapper
 
 
-def _status_counts(reachable, user):
+def _status_counts(
+    reachable: InquiryQuerySet, user: User
+) -> tuple[list[tuple[InquiryStatus, int]], dict[str, int]]:
     """Open inquiries per status, and mine / unassigned / overdue. Open ones only (never a count of
     every closed inquiry), each count from an index of its own."""
     open_inquiries = reachable.open()
     per_status = dict(open_inquiries.order_by().values_list("status").annotate(n=Count("pk")))
-    by_status = [(status, per_status.get(status.value, 0)) for status in OPEN_STATUSES]
+    by_status: list[tuple[InquiryStatus, int]] = [
+        (status, per_status.get(status.value, 0)) for status in OPEN_STATUSES
+    ]
     counts = {
         "mine": open_inquiries.filter(assigned_to=user).count(),
         "unassigned": open_inquiries.filter(assigned_to__isnull=True).count(),
@@ -82,7 +110,7 @@ def _status_counts(reachable, user):
     return by_status, counts
 
 
-def _inbox_rows(request):
+def _inbox_rows(request: StaffRequest) -> tuple[InquiryQuerySet, InboxFilter, InquiryQuerySet]:
     reachable = Inquiry.objects.visible_to(request.user)
     inbox_filter = InboxFilter(request.GET, queryset=reachable, user=request.user)
     if inbox_filter.is_default_view:
@@ -98,7 +126,7 @@ def _inbox_rows(request):
 
 @workspace_page
 @require_safe
-def inbox(request):
+def inbox(request: StaffRequest) -> HttpResponse:
     reachable, inbox_filter, rows = _inbox_rows(request)
     try:
         number = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
@@ -129,7 +157,7 @@ def inbox(request):
 
 @workspace_page
 @require_safe
-def export(request):
+def export(request: StaffRequest) -> StreamingHttpResponse:
     """The inbox's rows as CSV, as filtered (leads and admins)."""
     if not request.user.has_perm("inquiries.export_inquiry"):
         raise Http404
@@ -149,12 +177,18 @@ def export(request):
     return response
 
 
-def _reachable(request, reference):
+def _reachable(request: StaffRequest, reference: str) -> Inquiry:
     queryset = Inquiry.objects.visible_to(request.user).select_related("condition", "assigned_to")
-    return get_object_or_404(queryset, reference=reference, anonymised_at__isnull=True)
+    return cast(Inquiry, get_object_or_404(queryset, reference=reference, anonymised_at__isnull=True))
 
 
-def _render_inquiry(request, inquiry, *, forms=None, status=200):
+def _render_inquiry(
+    request: StaffRequest,
+    inquiry: Inquiry,
+    *,
+    forms: dict[str, VersionedForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     forms = forms or {}
     template = BY_KEY.get(request.GET.get("template", ""))
     inbox_query = request.GET.copy()
@@ -165,7 +199,7 @@ def _render_inquiry(request, inquiry, *, forms=None, status=200):
         "inquiry": inquiry,
         "timeline": inquiry.timeline.select_related("author").prefetch_related("attachments"),
         "attachments": inquiry.attachments.all(),
-        "clinics": inquiry.preferred_clinics.order_by_name(),
+        "clinics": inquiry.preferred_clinics.order_by_name(),  # type: ignore[attr-defined]
         "reply_templates": REPLY_TEMPLATES,
         "chosen_template": template,
         "template_for_reader": template.render(inquiry, request.LANGUAGE_CODE) if template else "",
@@ -183,7 +217,7 @@ def _render_inquiry(request, inquiry, *, forms=None, status=200):
     return render(request, "workspace/inquiry.html", context, status=status)
 
 
-def _referrals(inquiry, forms):
+def _referrals(inquiry: Inquiry, forms: dict[str, VersionedForm]) -> list[Referral]:
     """The clinics the case was shared with, each with its answer and the forms acting on it."""
     referrals = list(
         inquiry.referrals.select_related("clinic", "shared_by", "answer__doctor").prefetch_related(
@@ -191,7 +225,7 @@ def _referrals(inquiry, forms):
         )
     )
     now = timezone.now()
-    failed_publication = forms.get("publish")
+    failed_publication = cast("PublishForm | None", forms.get("publish"))
     for referral in referrals:
         referral.link_open = referral.is_open(now)
         referral.clinic_answer = getattr(referral, "answer", None)
@@ -205,7 +239,7 @@ def _referrals(inquiry, forms):
 
 @workspace_page
 @require_safe
-def inquiry_detail(request, reference):
+def inquiry_detail(request: StaffRequest, reference: str) -> HttpResponse:
     inquiry = _reachable(request, reference)
     inquiry_mark_read(inquiry)
     record(AuditAction.VIEW, request=request, obj=inquiry)
@@ -215,7 +249,7 @@ def inquiry_detail(request, reference):
 NEIGHBOUR_WINDOW = 500
 
 
-def _neighbours(request, reference):
+def _neighbours(request: StaffRequest, reference: str) -> tuple[str | None, str | None]:
     """The previous and next inquiry in the list the coordinator came from (its filters ride along
     in the query string), for the keyboard's n / p."""
     _reachable_set, _filter, rows = _inbox_rows(request)
@@ -228,7 +262,14 @@ def _neighbours(request, reference):
     return previous, following
 
 
-def _act(request, reference, form_class, name, action, **form_kwargs):
+def _act(
+    request: StaffRequest,
+    reference: str,
+    form_class: type[VersionedForm],
+    name: str,
+    action: Callable[[Inquiry, dict[str, Any]], None],
+    **form_kwargs: Any,
+) -> HttpResponse:
     """Bind the form; on success run ``action(inquiry, cleaned_data)`` at the form's version."""
     inquiry = _reachable(request, reference)
     form = form_class(request.POST, inquiry=inquiry, **form_kwargs)
@@ -242,14 +283,14 @@ def _act(request, reference, form_class, name, action, **form_kwargs):
         _tell_changed(request, changed)
         # The draft comes back on the current version: sent again, it goes through (knowingly).
         data = request.POST.copy()
-        data["version"] = changed.current_version
+        data["version"] = changed.current_version  # type: ignore[assignment]  # the form reads the number
         fresh = _reachable(request, reference)
         redrawn = form_class(data, inquiry=fresh, **form_kwargs)
         return _render_inquiry(request, fresh, forms={name: redrawn}, status=409)
     return redirect("workspace:inquiry", reference=reference)
 
 
-def _tell_changed(request, changed):
+def _tell_changed(request: StaffRequest, changed: InquiryChanged) -> None:
     if changed.changed_by_patient:
         who = _("the patient")
     else:
@@ -264,8 +305,8 @@ def _tell_changed(request, changed):
 
 @workspace_page
 @require_POST
-def reply(request, reference):
-    def send(inquiry, data):
+def reply(request: StaffRequest, reference: str) -> HttpResponse:
+    def send(inquiry: Inquiry, data: dict[str, Any]) -> None:
         inquiry_respond(inquiry=inquiry, by=request.user, message=data["message"], public=True)
         record(AuditAction.MESSAGE, request=request, obj=inquiry, note="public")
 
@@ -277,8 +318,8 @@ def reply(request, reference):
 
 @workspace_page
 @require_POST
-def note(request, reference):
-    def add(inquiry, data):
+def note(request: StaffRequest, reference: str) -> HttpResponse:
+    def add(inquiry: Inquiry, data: dict[str, Any]) -> None:
         inquiry_respond(inquiry=inquiry, by=request.user, message=data["note"], public=False)
         record(AuditAction.MESSAGE, request=request, obj=inquiry, note="internal")
 
@@ -287,8 +328,8 @@ def note(request, reference):
 
 @workspace_page
 @require_POST
-def change_status(request, reference):
-    def move(inquiry, data):
+def change_status(request: StaffRequest, reference: str) -> HttpResponse:
+    def move(inquiry: Inquiry, data: dict[str, Any]) -> None:
         old = inquiry.status
         inquiry_transition(
             inquiry=inquiry,
@@ -307,8 +348,8 @@ def change_status(request, reference):
 
 @workspace_page
 @require_POST
-def assign(request, reference):
-    def give(inquiry, data):
+def assign(request: StaffRequest, reference: str) -> HttpResponse:
+    def give(inquiry: Inquiry, data: dict[str, Any]) -> None:
         before = inquiry.assigned_to.get_username() if inquiry.assigned_to else None
         inquiry_assign(inquiry=inquiry, to=data["assignee"], by=request.user)
         after = inquiry.assigned_to.get_username() if inquiry.assigned_to else None
@@ -319,7 +360,7 @@ def assign(request, reference):
 
 @workspace_page
 @require_safe
-def dashboard(request):
+def dashboard(request: StaffRequest) -> HttpResponse:
     """For leads and admins: arrivals per week, response times, overdue, each coordinator's load."""
     if not request.user.has_perm("inquiries.view_all_inquiries"):
         raise Http404
@@ -329,7 +370,7 @@ def dashboard(request):
 
 @workspace_page
 @require_http_methods(["GET", "HEAD", "POST"])
-def share(request, reference):
+def share(request: StaffRequest, reference: str) -> HttpResponse:
     """Choose clinics and files, preview what each clinic will see, then share."""
     inquiry = _reachable(request, reference)
     candidates = share_candidates(inquiry)
@@ -370,7 +411,9 @@ def share(request, reference):
     return redirect("workspace:inquiry", reference=reference)
 
 
-def _render_share(request, inquiry, form, *, preview=False, status=200):
+def _render_share(
+    request: StaffRequest, inquiry: Inquiry, form: ShareForm, *, preview: bool = False, status: int = 200
+) -> HttpResponse:
     context = {
         "inquiry": inquiry,
         "form": form,
@@ -381,7 +424,7 @@ def _render_share(request, inquiry, form, *, preview=False, status=200):
     return render(request, "workspace/share.html", context, status=status)
 
 
-def _previews(inquiry, form):
+def _previews(inquiry: Inquiry, form: ShareForm) -> list[dict[str, Any]]:
     """What each chosen clinic will receive: the email, and the case with the files ticked."""
     data = form.cleaned_data
     shares_identity = inquiry.consent_share_at is not None
@@ -407,17 +450,19 @@ def _previews(inquiry, form):
     return previews
 
 
-def _referral(request, reference, referral_id):
+def _referral(request: StaffRequest, reference: str, referral_id: UUID) -> Referral:
     inquiry = _reachable(request, reference)
-    return get_object_or_404(inquiry.referrals.select_related("clinic", "answer"), pk=referral_id)
+    return cast(
+        Referral, get_object_or_404(inquiry.referrals.select_related("clinic", "answer"), pk=referral_id)
+    )
 
 
 @workspace_page
 @require_POST
-def revoke(request, reference, referral_id):
+def revoke(request: StaffRequest, reference: str, referral_id: UUID) -> HttpResponse:
     referral = _referral(request, reference, referral_id)
 
-    def stop(inquiry, data):
+    def stop(inquiry: Inquiry, data: dict[str, Any]) -> None:
         referral.inquiry = inquiry
         referral_revoke(referral=referral, by=request.user, request=request)
 
@@ -431,10 +476,10 @@ def revoke(request, reference, referral_id):
 
 @workspace_page
 @require_POST
-def publish(request, reference, referral_id):
+def publish(request: StaffRequest, reference: str, referral_id: UUID) -> HttpResponse:
     referral = _referral(request, reference, referral_id)
 
-    def show(inquiry, data):
+    def show(inquiry: Inquiry, data: dict[str, Any]) -> None:
         referral.inquiry = inquiry
         answer_publish(answer=referral.answer, note=data["note"], by=request.user, request=request)
 
