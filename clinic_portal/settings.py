@@ -221,6 +221,8 @@ LANGUAGES = [
 LANGUAGES_BIDI = ["ar"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Date formats of our own where Django's read wrongly in a sentence (clinic_portal/formats).
+FORMAT_MODULE_PATH = ["clinic_portal.formats"]
 USE_TZ = True
 TIME_ZONE = "Asia/Seoul"
 

@@ -39,6 +39,8 @@ MAX_PREFERRED_CLINICS = 3
 CLINICS_OFFERED = 8
 CLINICS_LISTED = 12
 CHOOSE = [("", _("Choose…"))]
+# Django's own message reads "Enter an email address." in some languages, though one was entered.
+INVALID_EMAIL_ADDRESS = _("This is not a valid email address. Check it, e.g. name@example.com.")
 CONSENT_HEALTH_DATA = _(
     "I agree that Clinic Portal may process the health information in this request, including my "
     "medical records, to answer it, and may share it with the clinics I choose. I can withdraw this "
@@ -328,7 +330,9 @@ class InquiryForm(HeldUploadsForm):
     bound_field_class = FieldGroupReused
 
     full_name = SingleLineField(label=_("Full name"), max_length=200)
-    email = forms.EmailField(label=_("Email"), max_length=254)
+    email = forms.EmailField(
+        label=_("Email"), max_length=254, error_messages={"invalid": INVALID_EMAIL_ADDRESS}
+    )
     phone = SingleLineField(
         label=_("Phone"),
         required=False,
@@ -354,7 +358,15 @@ class InquiryForm(HeldUploadsForm):
     patient_relation = forms.ChoiceField(
         label=_("Who is the patient?"), choices=CHOOSE + PatientRelation.choices
     )
-    patient_age = forms.IntegerField(label=_("Patient's age"), min_value=0, max_value=120)
+    patient_age = forms.IntegerField(
+        label=_("Patient's age"),
+        min_value=0,
+        max_value=120,
+        error_messages={
+            "min_value": _("Enter an age from 0 to 120."),
+            "max_value": _("Enter an age from 0 to 120."),
+        },
+    )
     condition = forms.ModelChoiceField(
         label=_("Condition"),
         queryset=Condition.objects.published(),
@@ -560,7 +572,11 @@ class ReplyForm(HeldUploadsForm):
 
 
 class LostLinkForm(forms.Form):
-    email = forms.EmailField(label=_("The email address you used"), max_length=254)
+    email = forms.EmailField(
+        label=_("The email address you used"),
+        max_length=254,
+        error_messages={"invalid": INVALID_EMAIL_ADDRESS},
+    )
 
 
 class DeletionRequestForm(forms.Form):
@@ -571,7 +587,9 @@ class DeletionRequestForm(forms.Form):
 
 
 class EmailCorrectionForm(forms.Form):
-    email = forms.EmailField(label=_("Correct email address"), max_length=254)
+    email = forms.EmailField(
+        label=_("Correct email address"), max_length=254, error_messages={"invalid": INVALID_EMAIL_ADDRESS}
+    )
     reason = FreeTextField(
         label=_("Why it is corrected"),
         rows=3,

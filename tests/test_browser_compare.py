@@ -113,3 +113,29 @@ def test_four_clinics_ticked_in_the_directory_are_refused_until_one_is_unticked(
     page.locator(".compare-table").wait_for()
     assert column_slugs(page) == [chosen[0], chosen[2], chosen[3]]
     assert unexpected(console_errors) == []
+
+
+def test_on_a_phone_the_compare_button_stays_in_view_once_a_clinic_is_ticked(page, demo_site):
+    page.set_viewport_size(PHONE)
+    page.goto(f"{demo_site.url}/en/conditions/clonus/")
+    button = page.locator("#clinics .compare-bar button[type=submit]")
+    first_pick = page.locator("#clinics input[name=clinic]").first
+    first_pick.scroll_into_view_if_needed()
+    assert not button.is_visible() or not in_viewport(page, button)  # at the end of a long list
+
+    first_pick.check()
+
+    assert in_viewport(page, button)
+    # Not under the bar to the request form, which sticks to the bottom of the screen too.
+    bar = page.locator(".request-bar")
+    if bar.is_visible():
+        assert button.bounding_box()["y"] + button.bounding_box()["height"] <= bar.bounding_box()["y"] + 1
+    button.click()
+    page.wait_for_url(re.compile(r".*/en/clinics/compare/\?.*"))
+    assert page.locator("h1").inner_text() != ""
+
+
+def in_viewport(page, locator):
+    box = locator.bounding_box()
+    height = page.viewport_size["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height

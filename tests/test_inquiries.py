@@ -158,6 +158,9 @@ def test_new_request_page_preselects_condition_and_clinic_from_the_link(client, 
 
 BIG = 10 * 1024 * 1024
 
+INVALID_EMAIL = "This is not a valid email address. Check it, e.g. name@example.com."
+
+
 INVALID_CASES = {
     "file too big": (
         {"files": lambda: [upload("big.pdf", pdf_bytes(padding=BIG))]},
@@ -188,7 +191,8 @@ INVALID_CASES = {
         "“%(name)s” is empty.",
         {"name": "empty.pdf"},
     ),
-    "bad email": ({"email": "aigerim@"}, "Enter a valid email address.", {}),
+    "bad email": ({"email": "aigerim@"}, INVALID_EMAIL, {}),
+    "age over 120": ({"patient_age": "121"}, "Enter an age from 0 to 120.", {}),
     "bad phone": (
         {"phone": "12345"},
         "Enter a valid phone number: with the country code (+…), "

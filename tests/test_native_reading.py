@@ -377,3 +377,14 @@ def test_korean_breaks_lines_between_words_and_japanese_strictly(page, demo_site
         "normal",
         "strict",
     ]
+
+
+def test_vietnamese_dates_read_right_inside_a_sentence(client, demo):
+    from clinics.models import Accreditation
+
+    accreditation = Accreditation.objects.filter(valid_until__isnull=False).select_related("clinic").first()
+    html = unescape(client.get(f"/vi/clinics/{accreditation.clinic.slug}/").content.decode())
+
+    until = accreditation.valid_until
+    assert f"{until.day} tháng {until.month} năm {until.year}" in html
+    assert "Ngày" not in html  # Django's own format starts with a capital "Ngày", even mid-sentence

@@ -15,7 +15,7 @@ from django.utils import translation
 
 from clinics.models import Clinic, ClinicKind
 from conditions.models import Condition
-from inquiries.forms import CLINICS_OFFERED
+from inquiries.forms import CLINICS_OFFERED, CONSENT_HEALTH_DATA
 from inquiries.models import Inquiry
 from tests.support.browser import browser_marks
 from tests.support.patients import valid_data
@@ -231,7 +231,13 @@ def test_stand_alone_form_finds_a_clinic_and_is_sent_with_it_after_a_validation_
     # Refused for the missing consent, in Russian; the clinic stays ticked.
     page.locator("#form-errors").wait_for()
     consent_error = tr("ru", "We can only answer if you agree to the processing of your health information.")
-    assert consent_error in page.locator("#form-errors").inner_text()
+    summary = page.locator("#form-errors").inner_text()
+    assert consent_error in summary
+    # The consent's long sentence stays by its box: the summary links the error alone.
+    with translation.override("ru"):
+        assert str(CONSENT_HEALTH_DATA)[:60] not in summary
+    page.locator("#form-errors a", has_text=consent_error).click()
+    assert page.evaluate("document.activeElement.name") == "consent_health_data"
     form = page.locator("form.inquiry-form")
     assert form.locator('[name=preferred_clinics][value="bulk-neuro-clinic-250"]').is_checked()
     assert Inquiry.objects.count() == 0

@@ -107,7 +107,14 @@ def test_the_demo_guide_reads_in_each_language_with_its_review_state(client, lan
         assert notice != NOT_CHECKED or language == "en"
         assert notice in text_of(html)
         assert 'href="/en/plan-your-trip/" hreflang="en"' in html
-    assert "Clinic Portal editorial team (demo content)" in html
+    assert "Clinic Portal medical review board (demo content)" in html
+    # The review box says whose review it is: the English version's, until this translation is checked.
+    review_box = text_of(html.split('id="review"', 1)[1].split("</aside>", 1)[0])
+    if language == "en":
+        assert "Reviewed by" in review_box and tr("en", "This translation") not in review_box
+    else:
+        assert tr(language, "English version reviewed by") in review_box
+        assert tr(language, "Not yet checked by a medical reviewer") in review_box
 
 
 def test_the_demo_guide_is_written_in_every_language_and_loads_twice_without_duplicates():
