@@ -2,6 +2,7 @@
 
 import datetime
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 
@@ -83,6 +84,18 @@ class AccreditationKind(models.TextChoices):
 def name_sort_key(language):
     """A clinic's name in ``language``, or in English when it has none there: what lists sort by."""
     return Coalesce(NullIf(F(build_localized_fieldname("name", language)), Value("")), F("name_en"))
+
+
+ENGLISH_NAME = build_localized_fieldname("name", "en")
+
+
+def sorted_by_name(clinics: "Iterable[Clinic]") -> "list[Clinic]":
+    """Clinics already fetched, in the order of ``ClinicQuerySet.order_by_name`` (``name_sort_key``,
+    then id). Names compare by code point, as the database's C.UTF-8 collation does."""
+    local = build_localized_fieldname("name", get_language() or settings.LANGUAGE_CODE)
+    return sorted(
+        clinics, key=lambda clinic: (getattr(clinic, local) or getattr(clinic, ENGLISH_NAME), clinic.pk)
+    )
 
 
 class ClinicQuerySet(SearchTextQuerySet):

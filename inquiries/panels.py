@@ -5,16 +5,14 @@
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
-from django.utils.translation import get_language, gettext
-from modeltranslation.utils import build_localized_fieldname
+from django.utils.translation import gettext
 
 from clinic_portal.panels import Panel
 from clinics.comparison import Comparison
 from clinics.matching import matching_clinics
-from clinics.models import Clinic
+from clinics.models import Clinic, sorted_by_name
 from conditions.models import Condition
 from inquiries.forms import InquiryForm
 
@@ -32,7 +30,7 @@ def request_form_panel(request: HttpRequest, page_object: Condition | Clinic) ->
         # The same clinics as the matching-clinics panel's, computed once for the request and not
         # asked of the database again.
         _filters, shown = matching_clinics(request, condition)
-        clinics = _by_name(shown)
+        clinics = sorted_by_name(shown)
     return {
         "template": "inquiries/panels/request_form.html",
         "anchor": "consultation",
@@ -51,12 +49,3 @@ def comparison_request_link_panel(request: HttpRequest, comparison: Comparison) 
         "template": "inquiries/panels/comparison_request_link.html",
         "url": f"{reverse('inquiries:create')}?{query.urlencode()}",
     }
-
-
-def _by_name(clinics: list[Clinic]) -> list[Clinic]:
-    """Clinics in the order of ``ClinicQuerySet.order_by_name``: by their name in the active language,
-    or in English when they have none there, then by id; strings compare by code point, as the
-    database's C.UTF-8 collation does."""
-    local = build_localized_fieldname("name", get_language() or settings.LANGUAGE_CODE)
-    english = build_localized_fieldname("name", "en")
-    return sorted(clinics, key=lambda clinic: (getattr(clinic, local) or getattr(clinic, english), clinic.pk))

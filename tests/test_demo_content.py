@@ -98,7 +98,9 @@ def test_the_demo_brings_inquiries_in_several_states_and_staff_whose_credentials
     assert "demo-coordinator / " in first.getvalue() and "authenticator key" in first.getvalue()
     assert "authenticator key" not in second.getvalue()
     lead = signed_in(get_user_model().objects.get(username="demo-lead"))
-    assert lead.get("/workspace/?assigned=any").status_code == 200
+    inbox = lead.get("/workspace/?assigned=any")
+    assert inbox.status_code == 200
+    assert all(reference in inbox.content.decode() for reference in demo.values_list("reference", flat=True))
 
 
 def stored_content():
