@@ -10,12 +10,38 @@ import time
 
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 RETRY_REDIS_AFTER_SECONDS = 10
+
+
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client, keeping one ``redis.Redis`` per connection pool.
+
+    Django builds a new ``redis.Redis`` for every operation, and each one fills a table of about 170
+    response callbacks: 0.19 ms of the 0.4 ms a cached page's two reads cost. A ``redis.Redis`` is
+    safe to share between threads (each command takes a connection from the pool).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class ReusedClientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
 
 
 class RedisWithLocalFallbackCache(BaseCache):
@@ -24,7 +50,7 @@ class RedisWithLocalFallbackCache(BaseCache):
 
     def __init__(self, server, params):
         super().__init__(params)
-        self.redis = RedisCache(server, params)
+        self.redis = ReusedClientRedisCache(server, params)
         self.fallback = LocMemCache(f"redis-fallback:{server}", {"TIMEOUT": params.get("TIMEOUT", 300)})
 
     def is_degraded(self):

@@ -68,9 +68,12 @@ class PageGZipMiddleware(GZipMiddleware):
         return response
 
     def _compress(self, content):
-        """Gzip with a file name of random length in the header, as Django pads it against BREACH."""
-        compressed = memoryview(gzip.compress(content, compresslevel=self.compress_level, mtime=0))
-        header = bytearray(compressed[:10])
-        header[3] = gzip.FNAME
-        name = b"a" * secrets.randbelow(self.max_random_bytes) + b"\x00"
-        return bytes(header) + name + compressed[10:]
+        compressed = gzip.compress(content, compresslevel=self.compress_level, mtime=0)
+        return self.header() + compressed[10:]
+
+    @classmethod
+    def header(cls):
+        """A gzip member's header (RFC 1952) with a file name of random length, as Django pads against
+        BREACH."""
+        name = b"a" * secrets.randbelow(cls.max_random_bytes) + b"\x00"
+        return b"\x1f\x8b\x08" + bytes([gzip.FNAME]) + b"\x00\x00\x00\x00\x00\xff" + name

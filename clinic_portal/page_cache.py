@@ -10,6 +10,11 @@ stored as placeholders and filled in for each response: no visitor ever receives
 every page view gets a fresh submission key. Signed-in staff, visitors with a session or a pending
 message, and addresses with query parameters the page does not expect (a search, say, which would
 fill the cache with one-off pages) are served a freshly rendered page.
+
+A cached page is also kept gzipped, so that serving it costs no compression: the parts between the
+placeholders are compressed once, each ending on a full flush (no later part refers back to it), and a
+visitor's tokens go between them as uncompressed ("stored") deflate blocks. A token is therefore never
+compressed with anything, which leaves no compression-length oracle for BREACH-style guessing.
 """
 
 import datetime
@@ -18,6 +23,7 @@ import hashlib
 import re
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -28,9 +34,13 @@ from django.core.cache.backends.base import BaseCache
 from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_TOKEN_LENGTH, get_token
+from django.middleware.gzip import re_accepts_gzip
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
+
+from clinic_portal.middleware import PageGZipMiddleware
 
 VERSION_KEY = "page-content-version"
 # A safety net only: every edit and every new day already give pages new keys.
@@ -41,6 +51,10 @@ CSRF_PLACEHOLDER = b"page-cache:csrf-token"
 SUBMISSION_KEY_PLACEHOLDER = b"page-cache:submission-key"
 _CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 _SUBMISSION_KEY_INPUT = re.compile(rb'(name="(?:[\w-]+-)?submission_key" value=")[0-9a-f-]{36}(")')
+TOKEN_LENGTHS = {CSRF_PLACEHOLDER: CSRF_TOKEN_LENGTH, SUBMISSION_KEY_PLACEHOLDER: len(str(uuid.UUID(int=0)))}
+_PLACEHOLDERS = re.compile(
+    b"(" + re.escape(CSRF_PLACEHOLDER) + b"|" + re.escape(SUBMISSION_KEY_PLACEHOLDER) + b")"
+)
 
 
 def _cache() -> BaseCache:
@@ -92,13 +106,70 @@ def _with_placeholders(content: bytes) -> bytes:
     return _SUBMISSION_KEY_INPUT.sub(rb"\1" + SUBMISSION_KEY_PLACEHOLDER + rb"\2", content)
 
 
+def _tokens(request: HttpRequest, content: bytes) -> dict[bytes, Callable[[], bytes]]:
+    csrf_token = get_token(request).encode() if CSRF_PLACEHOLDER in content else b""
+    return {
+        CSRF_PLACEHOLDER: lambda: csrf_token,
+        SUBMISSION_KEY_PLACEHOLDER: lambda: str(uuid.uuid4()).encode(),
+    }
+
+
 def _for_visitor(request: HttpRequest, content: bytes) -> bytes:
-    if CSRF_PLACEHOLDER in content:
-        content = content.replace(CSRF_PLACEHOLDER, get_token(request).encode())
-    parts = content.split(SUBMISSION_KEY_PLACEHOLDER)
-    if len(parts) > 1:
-        content = parts[0] + b"".join(str(uuid.uuid4()).encode() + part for part in parts[1:])
-    return content
+    tokens = _tokens(request, content)
+    parts = _PLACEHOLDERS.split(content)
+    for index in range(1, len(parts), 2):
+        parts[index] = tokens[parts[index]]()
+    return b"".join(parts)
+
+
+def _compressed_parts(content: bytes) -> list[bytes] | None:
+    """The page as raw deflate data, with the placeholders between the parts left as they are.
+
+    Every second item is a placeholder; the others are the compressed text between them, each ending
+    on a flush, the last one ending the stream. In place of each token the compressor reads NUL
+    bytes of the token's length, and its output for them is dropped: the parts keep referring back
+    across a token at the right distances, and never into it, since a page holds no NUL. ``None``
+    for content that holds one.
+    """
+    if b"\0" in content:
+        return None
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    parts = _PLACEHOLDERS.split(content)
+    for index, part in enumerate(parts):
+        if index % 2:
+            compressor.compress(b"\0" * TOKEN_LENGTHS[part])
+            compressor.flush(zlib.Z_SYNC_FLUSH)
+        else:
+            last = index == len(parts) - 1
+            parts[index] = compressor.compress(part) + compressor.flush(
+                zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH
+            )
+    return parts
+
+
+def _stored_block(data: bytes) -> bytes:
+    """``data`` as an uncompressed deflate block that is not the last one (RFC 1951, 3.2.4)."""
+    return b"\x00" + len(data).to_bytes(2, "little") + (len(data) ^ 0xFFFF).to_bytes(2, "little") + data
+
+
+def _gzipped_for_visitor(request: HttpRequest, content: bytes, compressed: list[bytes]) -> bytes | None:
+    """The page gzipped for this visitor: ``compressed`` with the visitor's tokens in stored blocks,
+    padded as every compressed page is (``PageGZipMiddleware``); ``None`` if a token is not of the
+    length it was compressed for."""
+    tokens = _tokens(request, content)
+    raw = _PLACEHOLDERS.split(content)
+    crc = zlib.crc32(raw[0])
+    size = len(raw[0])
+    member = [PageGZipMiddleware.header(), compressed[0]]
+    for index in range(1, len(compressed), 2):
+        token = tokens[compressed[index]]()
+        if len(token) != TOKEN_LENGTHS[compressed[index]]:
+            return None
+        member += [_stored_block(token), compressed[index + 1]]
+        crc = zlib.crc32(raw[index + 1], zlib.crc32(token, crc))
+        size += len(token) + len(raw[index + 1])
+    member.append(crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little"))
+    return b"".join(member)
 
 
 def _last_modified(version: int) -> float:
@@ -136,20 +207,40 @@ def cached_page(query: Collection[str] | Callable[[], Collection[str]] = ()) -> 
                     or response.has_header("Set-Cookie")
                 ):
                     return response
-                stored = {"content": _with_placeholders(response.content), "headers": dict(response.items())}
-                stored["headers"].pop("Content-Length", None)
+                content = _with_placeholders(response.content)
+                headers = dict(response.items())
+                headers.pop("Content-Length", None)
+                stored = {"content": content, "headers": headers, "gzip": _compressed_parts(content)}
                 cache.set(key, stored, PAGE_TIMEOUT_SECONDS)
-            content = stored["content"]
-            response = HttpResponse(_for_visitor(request, content), headers=stored["headers"])
-            if CSRF_PLACEHOLDER not in content and SUBMISSION_KEY_PLACEHOLDER not in content:
-                # A page without a form may be revalidated by date as well as by its ETag; a form's
-                # page never is, or a browser would send an old submission key again.
-                response["Last-Modified"] = http_date(_last_modified(version))
-            return response
+            return _response_for(request, stored, version)
 
         return wrapper
 
     return decorator
+
+
+def _response_for(request: HttpRequest, stored: dict[str, Any], version: int) -> HttpResponse:
+    content: bytes = stored["content"]
+    has_tokens = CSRF_PLACEHOLDER in content or SUBMISSION_KEY_PLACEHOLDER in content
+    gzipped = None
+    if stored.get("gzip") and re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        gzipped = _gzipped_for_visitor(request, content, stored["gzip"])
+    if gzipped is not None:
+        response = HttpResponse(gzipped, headers=stored["headers"])
+        response["Content-Encoding"] = "gzip"
+        if not has_tokens:
+            # What ConditionalGetMiddleware would have named the page before compression, weak as
+            # PageGZipMiddleware makes it: the padding differs from one response to the next.
+            response["ETag"] = f'W/"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
+    else:
+        response = HttpResponse(_for_visitor(request, content), headers=stored["headers"])
+    response["Content-Length"] = str(len(response.content))
+    patch_vary_headers(response, ("Accept-Encoding",))
+    if not has_tokens:
+        # A page without a form may be revalidated by date as well as by its ETag; a form's page
+        # never is, or a browser would send an old submission key again.
+        response["Last-Modified"] = http_date(_last_modified(version))
+    return response
 
 
 def content_saved(sender: type[Model], **kwargs: Any) -> None:

@@ -1,6 +1,7 @@
 """Public pages served from the shared cache: each visitor still gets their own form tokens, an edit
 shows at once, and nothing personal or one-off is kept."""
 
+import gzip
 import re
 import uuid
 
@@ -70,6 +71,57 @@ def test_the_form_of_a_cached_page_is_accepted_with_the_visitors_token(page_cach
     response = visitor.post("/en/inquiries/new/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Inquiry.objects.get().condition == condition
+
+
+def without_tokens(html):
+    return re.sub(r'(name="(?:csrfmiddlewaretoken|submission_key)" value=")[^"]+', r"\1", html)
+
+
+def gzipped(client, path, **headers):
+    return client.get(path, HTTP_ACCEPT_ENCODING="gzip, deflate, br", **headers)
+
+
+def test_a_cached_page_goes_out_gzipped_with_each_visitors_tokens_left_uncompressed(page_caching, condition):
+    url = condition.get_absolute_url()
+    plain = Client().get(url)  # cached by then; a browser without gzip gets it as it is
+    responses = [gzipped(Client(), url) for _ in range(8)]
+
+    pages = [gzip.decompress(response.content).decode() for response in responses]
+    for response, html in zip(responses, pages, strict=True):
+        assert response["Content-Encoding"] == "gzip"
+        assert response["Content-Length"] == str(len(response.content))
+        assert "Accept-Encoding" in response["Vary"]
+        assert without_tokens(html) == without_tokens(plain.content.decode())
+        # The tokens travel as they are, never compressed with the page (nothing to guess by length).
+        assert csrf_token_in(html).encode() in response.content
+        assert submission_key_in(html).encode() in response.content
+    assert len({csrf_token_in(html) for html in pages}) == len(pages)
+    assert len({submission_key_in(html) for html in pages}) == len(pages)
+    assert len({len(response.content) for response in responses}) > 1  # padded as every compressed page
+
+
+def test_the_form_of_a_gzipped_cached_page_is_accepted(page_caching, condition):
+    gzipped(Client(), condition.get_absolute_url())
+    visitor = Client(enforce_csrf_checks=True)
+    html = gzip.decompress(gzipped(visitor, condition.get_absolute_url()).content).decode()
+    data = {
+        **valid_data(condition=condition.slug, preferred_clinics=["seoul-neuro"]),
+        "csrfmiddlewaretoken": csrf_token_in(html),
+        "submission_key": submission_key_in(html),
+    }
+    assert visitor.post("/en/inquiries/new/", data).status_code == 302
+    assert Inquiry.objects.get().condition == condition
+
+
+def test_a_gzipped_cached_page_without_a_form_answers_304_while_unchanged(
+    page_caching, condition, django_assert_num_queries
+):
+    first = gzipped(Client(), "/en/")
+    assert first["ETag"].startswith('W/"') and first.has_header("Last-Modified")
+    assert "<h1" in gzip.decompress(first.content).decode()
+    with django_assert_num_queries(0):
+        again = gzipped(Client(), "/en/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
 
 
 def test_an_edit_shows_at_once(page_caching, condition, django_capture_on_commit_callbacks):
