@@ -1,7 +1,11 @@
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.http import urlencode
 from django.utils.text import capfirst
@@ -13,6 +17,10 @@ from clinics import photos
 from clinics.comparison import MAX_COMPARED, MIN_COMPARED
 from clinics.models import AccreditationKind, City, Clinic, ClinicPhoto, Doctor, Service
 from conditions.models import Condition, Specialty, Treatment
+
+if TYPE_CHECKING:
+    from clinics.models import ClinicQuerySet, RankedSearchResults
+    from conditions.search import NearMisses
 
 ANY = [("", _("Any"))]
 
@@ -52,31 +60,31 @@ class ClinicFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def filter(self, clinics):
+    def filter(self, clinics: "ClinicQuerySet") -> "ClinicQuerySet | RankedSearchResults":
         """Apply the valid filters and the search; they combine (AND). Best match first."""
         clinics = self.narrow(clinics)
         query = self.cleaned_data.get("q")
         return clinics.ranked_by_search(query) if query else clinics.order_by_name()
 
-    def near_misses(self, clinics):
+    def near_misses(self, clinics: "ClinicQuerySet") -> "NearMisses | None":
         """For a search that found nothing: the clinics closest to it within the other filters, and a
         corrected query (its link keeps the other filters). None without a valid search."""
         if not self.is_valid() or not self.cleaned_data.get("q"):
             return None
-        other_params = self.data.copy()
+        other_params = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict
         for name in ("q", "page"):
             other_params.pop(name, None)
         return self.narrow(clinics).near_misses(
             self.cleaned_data["q"], other_params=urlencode(other_params, doseq=True)
         )
 
-    def applied_count(self):
+    def applied_count(self) -> int:
         """How many filters (the search included) narrow the list: shown on the closed "Filters" control."""
         if not self.is_valid():
             return 0
         return sum(1 for value in self.cleaned_data.values() if value)
 
-    def narrow(self, clinics):
+    def narrow(self, clinics: "ClinicQuerySet") -> "ClinicQuerySet":
         """Apply the valid filters other than the search."""
         data = self.cleaned_data
         if data.get("city"):
@@ -102,12 +110,12 @@ class MatchingClinicFilterForm(forms.Form):
         label=_("Language spoken"), choices=ANY + list(settings.LANGUAGES), required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The request form on the same page has a "language" field too: ids must stay unique.
         kwargs.setdefault("auto_id", "id_clinics_%s")
         super().__init__(*args, **kwargs)
 
-    def filter(self, clinics):
+    def filter(self, clinics: "ClinicQuerySet") -> "ClinicQuerySet":
         if self.cleaned_data.get("city"):
             clinics = clinics.in_city(self.cleaned_data["city"])
         if self.cleaned_data.get("language"):
@@ -120,7 +128,7 @@ class SlugListField(forms.Field):
 
     widget = forms.MultipleHiddenInput
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> list[str]:
         values = value if isinstance(value, list | tuple) else [value] if value else []
         return list(dict.fromkeys(str(item).strip() for item in values if str(item).strip()))
 
@@ -142,19 +150,19 @@ class ClinicComparisonForm(forms.Form):
     clinic = SlugListField(required=False)
     condition = forms.CharField(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.chosen_clinics = []
-        self.chosen_condition = None
+        self.chosen_clinics: list[Clinic] = []
+        self.chosen_condition: Condition | None = None
         self.unknown_clinic_count = 0
         self.unknown_condition = False
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        slugs = cleaned.get("clinic") or []
+        slugs = cleaned.get("clinic") or []  # type: ignore[union-attr]
         if len(slugs) > self.MAX_LOOKED_UP:
             raise ValidationError(self._too_many(len(slugs)), code="too_many")
-        condition_slug = cleaned.get("condition")
+        condition_slug = cleaned.get("condition")  # type: ignore[union-attr]
         if condition_slug:
             self.chosen_condition = Condition.objects.published().filter(slug=condition_slug).first()
             self.unknown_condition = self.chosen_condition is None
@@ -172,7 +180,7 @@ class ClinicComparisonForm(forms.Form):
         return cleaned
 
     @staticmethod
-    def _too_many(count):
+    def _too_many(count: int) -> str:
         return ngettext(
             "You chose %(count)s clinic. Compare up to three at a time: untick the ones you need least "
             "and press “Compare” again.",
@@ -182,14 +190,14 @@ class ClinicComparisonForm(forms.Form):
         ) % {"count": count}
 
     @property
-    def has_enough_clinics(self):
+    def has_enough_clinics(self) -> bool:
         return self.is_valid() and len(self.chosen_clinics) >= MIN_COMPARED
 
 
-def prepared_photo(upload):
+def prepared_photo(upload: UploadedFile) -> photos.PreparedPhoto:
     """``photos.prepare(upload)``, a refusal turned into the error the editor reads."""
     try:
-        return photos.prepare(upload)
+        return photos.prepare(upload)  # type: ignore[no-any-return]  # clinics.photos is not typed yet
     except photos.PhotoTooLarge:
         raise ValidationError(
             ngettext_lazy(
@@ -216,10 +224,12 @@ class ProcessedPhotoFormMixin:
 
     photo_field = "image"
     renditions_field = "renditions"
-    prepared = None
+    prepared: photos.PreparedPhoto | None = None
+    cleaned_data: dict[str, Any]
+    instance: models.Model
 
-    def clean_photo_upload(self):
-        upload = self.cleaned_data.get(self.photo_field)
+    def clean_photo_upload(self) -> "File[bytes] | bool | None":
+        upload: File[bytes] | bool | None = self.cleaned_data.get(self.photo_field)
         if not isinstance(upload, UploadedFile):
             return upload  # the photo already saved, kept (or False: removed)
         self.prepared = prepared_photo(upload)
@@ -228,23 +238,23 @@ class ProcessedPhotoFormMixin:
         upload.name = "photo.jpg"
         return upload
 
-    def save(self, commit=True):
+    def save(self, commit: bool = True) -> models.Model:
         if self.prepared is None:
             if self.cleaned_data.get(self.photo_field) is False:  # the editor removed the photo
                 setattr(self.instance, self.renditions_field, {})
-            return super().save(commit)
+            return super().save(commit)  # type: ignore[misc, no-any-return]  # mixed into a ModelForm
         stored = photos.store(self.prepared)
         self.prepared = None
         try:
             setattr(self.instance, self.photo_field, stored.image_name)
             setattr(self.instance, self.renditions_field, stored.renditions)
-            return super().save(commit)
+            return super().save(commit)  # type: ignore[misc, no-any-return]
         except BaseException:
             photos.delete_files(stored.names)
             raise
 
 
-class ClinicPhotoForm(ProcessedPhotoFormMixin, forms.ModelForm):
+class ClinicPhotoForm(ProcessedPhotoFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     """A clinic photo, re-encoded on save (``ProcessedPhotoFormMixin``)."""
 
     class Meta:
@@ -258,11 +268,11 @@ class ClinicPhotoForm(ProcessedPhotoFormMixin, forms.ModelForm):
         # Pillow is run on the upload once, by ``clinics.photos``, with the limits it sets.
         field_classes = {"image": forms.FileField}
 
-    def clean_image(self):
+    def clean_image(self) -> "File[bytes] | bool | None":
         return self.clean_photo_upload()
 
 
-class DoctorForm(ProcessedPhotoFormMixin, forms.ModelForm):
+class DoctorForm(ProcessedPhotoFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     """A doctor's profile: the languages ticked from the site's, the photo re-encoded on save and
     described for patients who cannot see it."""
 
@@ -297,14 +307,14 @@ class DoctorForm(ProcessedPhotoFormMixin, forms.ModelForm):
         ]
         field_classes = {"photo": forms.FileField}
 
-    def clean_languages(self):
+    def clean_languages(self) -> list[str]:
         chosen = set(self.cleaned_data["languages"])
         return [code for code, _name in settings.LANGUAGES if code in chosen]
 
-    def clean_photo(self):
+    def clean_photo(self) -> "File[bytes] | bool | None":
         return self.clean_photo_upload()
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned_data = super().clean()
         alt_field = next(
             (
@@ -317,7 +327,7 @@ class DoctorForm(ProcessedPhotoFormMixin, forms.ModelForm):
             ),
             None,
         )
-        if alt_field and cleaned_data.get("photo") and not (cleaned_data.get(alt_field) or "").strip():
+        if alt_field and cleaned_data.get("photo") and not (cleaned_data.get(alt_field) or "").strip():  # type: ignore[union-attr]
             self.add_error(
                 alt_field,
                 ValidationError(

@@ -2,26 +2,28 @@
 
 import datetime
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.exceptions import ValidationError
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 from django.core.validators import MinValueValidator
 from django.db import connections, models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Value
+from django.db.models import Exists, F, OrderBy, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
 from phonenumber_field.modelfields import PhoneNumberField
 
-from clinics.map_links import map_links
+from clinics.map_links import MapLink, map_links
 from conditions.models import Condition, Specialty, Treatment, written_words
 from conditions.search import SearchTextQuerySet, display_words, normalize, search_terms
 
@@ -30,7 +32,7 @@ ACCREDITATION_EXPIRY_NOTICE_DAYS = 90
 REGISTRATION_VERIFICATION_DAYS = 365
 
 
-def public_media_storage():
+def public_media_storage() -> Storage:
     """Clinic photos are public, unlike the default (private) storage used for medical records."""
     return storages["public"]
 
@@ -81,7 +83,7 @@ class AccreditationKind(models.TextChoices):
     )
 
 
-def name_sort_key(language):
+def name_sort_key(language: str) -> Coalesce:
     """A clinic's name in ``language``, or in English when it has none there: what lists sort by."""
     return Coalesce(NullIf(F(build_localized_fieldname("name", language)), Value("")), F("name_en"))
 
@@ -98,32 +100,32 @@ def sorted_by_name(clinics: "Iterable[Clinic]") -> "list[Clinic]":
     )
 
 
-class ClinicQuerySet(SearchTextQuerySet):
-    def published(self):
+class ClinicQuerySet(SearchTextQuerySet["Clinic"]):
+    def published(self) -> "ClinicQuerySet":
         return self.filter(is_published=True)
 
-    def in_city(self, city):
+    def in_city(self, city: str) -> "ClinicQuerySet":
         return self.filter(city=city)
 
-    def practising(self, specialty_slug):
+    def practising(self, specialty_slug: str) -> "ClinicQuerySet":
         return self.filter(specialties__slug=specialty_slug)
 
-    def offering(self, treatment_slug):
+    def offering(self, treatment_slug: str) -> "ClinicQuerySet":
         return self.filter(clinic_treatments__treatment__slug=treatment_slug)
 
-    def speaking(self, language):
+    def speaking(self, language: str) -> "ClinicQuerySet":
         return self.filter(Exists(ClinicLanguage.objects.filter(clinic=OuterRef("pk"), language=language)))
 
-    def accredited(self, kind, today=None):
+    def accredited(self, kind: str, today: datetime.date | None = None) -> "ClinicQuerySet":
         current = Accreditation.objects.current(today).filter(clinic=OuterRef("pk"), kind=kind)
         return self.filter(Exists(current))
 
-    def accreditation_expiring(self, today=None):
+    def accreditation_expiring(self, today: datetime.date | None = None) -> "ClinicQuerySet":
         """Clinics with an accreditation that lapses within the notice period (not one already lapsed)."""
         expiring = Accreditation.objects.expiring(today).filter(clinic=OuterRef("pk"))
         return self.filter(Exists(expiring))
 
-    def registration_unverified(self, today=None):
+    def registration_unverified(self, today: datetime.date | None = None) -> "ClinicQuerySet":
         """Clinics whose registration was last verified over a year ago, and published clinics whose
         registration was never verified."""
         today = today or timezone.localdate()
@@ -133,7 +135,7 @@ class ClinicQuerySet(SearchTextQuerySet):
             | Q(registration_verified_on__isnull=True, is_published=True)
         )
 
-    def with_services(self, services):
+    def with_services(self, services: Iterable[str]) -> "ClinicQuerySet":
         queryset = self
         for service in services:
             queryset = queryset.filter(
@@ -141,13 +143,13 @@ class ClinicQuerySet(SearchTextQuerySet):
             )
         return queryset
 
-    def ranked_by_search(self, query):
+    def ranked_by_search(self, query: str) -> "RankedSearchResults":
         """These clinics found by ``search(query)``, best match first, as ``RankedSearchResults``:
         those whose names hold every term (on PostgreSQL the closest by trigram similarity first,
         elsewhere alphabetical), then the others by name."""
         return RankedSearchResults(self, query)
 
-    def count_up_to(self, limit):
+    def count_up_to(self, limit: int) -> int:
         """How many clinics there are, counting no further than ``limit`` (one bounded query)."""
         return self.order_by()[:limit].count()
 
@@ -155,7 +157,7 @@ class ClinicQuerySet(SearchTextQuerySet):
     # (every condition they treat, in eight languages) is too long to compare quickly.
     search_similarity_field = "search_names"
 
-    def search_vocabulary(self):
+    def search_vocabulary(self) -> dict[str, str]:
         """Names patients misspell: conditions, treatments (with their other names) and specialties,
         in every language (three queries)."""
         return {
@@ -164,27 +166,29 @@ class ClinicQuerySet(SearchTextQuerySet):
             **written_words(Specialty.objects.all(), "name"),
         }
 
-    def search_written_words(self, clinics):
+    def search_written_words(self, clinics: "Iterable[Clinic]") -> dict[str, str]:
         return display_words(
             getattr(clinic, field) for clinic in clinics for field in _localized_fieldnames("name")
         )
 
-    def order_by_name(self):
+    def order_by_name(self) -> "ClinicQuerySet":
         return self.order_by(*self._name_ordering())
 
-    def _name_ordering(self):
+    def _name_ordering(self) -> list[OrderBy]:
         # The expressions of the per-language sort indexes (``Clinic.Meta.indexes``), exactly.
         return [name_sort_key(get_language() or settings.LANGUAGE_CODE).asc(), F("id").asc()]
 
-    def treating(self, condition):
+    def treating(self, condition: Condition) -> "ClinicQuerySet":
         """Clinics offering one of the condition's treatments or practising one of its specialties."""
         matched_treatments, matched_specialties = _matches(*_condition_links(condition))
         return self._having_any(matched_treatments, matched_specialties)
 
-    def _having_any(self, *links):
+    def _having_any(self, *links: "models.QuerySet[models.Model]") -> "ClinicQuerySet":
         return self.filter(reduce(operator.or_, (Exists(link) for link in links)))
 
-    def for_condition(self, condition, language=None, today=None):
+    def for_condition(
+        self, condition: Condition, language: str | None = None, today: datetime.date | None = None
+    ) -> "ClinicQuerySet":
         """``treating(condition)``, each clinic annotated with what matched, best match first.
 
         The order is the published ranking (the "How we rank clinics" page): clinics supporting the
@@ -227,7 +231,7 @@ class ClinicQuerySet(SearchTextQuerySet):
             .with_card_details(today)
         )
 
-    def with_published_doctors(self):
+    def with_published_doctors(self) -> "ClinicQuerySet":
         """Each clinic's published doctors as ``published_doctors``, in one query. Who speaks a
         language is picked from them in Python: languages are a JSON list, which SQLite cannot search."""
         return self.prefetch_related(
@@ -236,7 +240,7 @@ class ClinicQuerySet(SearchTextQuerySet):
             )
         )
 
-    def with_card_details(self, today=None):
+    def with_card_details(self, today: datetime.date | None = None) -> "ClinicQuerySet":
         """What a clinic card shows: languages, current accreditations and photos, in three queries."""
         return self.prefetch_related(
             "languages",
@@ -248,7 +252,7 @@ class ClinicQuerySet(SearchTextQuerySet):
             ),
         )
 
-    def for_comparison(self, condition=None):
+    def for_comparison(self, condition: Condition | None = None) -> "ClinicQuerySet":
         """What the comparison of clinics shows, in a fixed number of queries whatever the number of
         clinics: seven, plus two for the condition's treatments and specialties when one is given.
 
@@ -290,23 +294,23 @@ class RankedSearchResults:
     Each clinic carries ``search_rank``: its similarity when ranked on PostgreSQL, else None.
     """
 
-    def __init__(self, clinics, query):
+    def __init__(self, clinics: ClinicQuerySet, query: str) -> None:
         self.clinics = clinics
         self.query = query
         self.terms = search_terms(query)
         self.found = clinics.search(query)
-        self._ranked = None
+        self._ranked: list[tuple[Any, float | None]] | None = None
 
-    def count(self):
+    def count(self) -> int:
         return self.found.count()
 
-    def count_up_to(self, limit):
+    def count_up_to(self, limit: int) -> int:
         return self.found.count_up_to(limit)
 
-    def __iter__(self):
+    def __iter__(self) -> "Iterator[Clinic]":
         return iter(self[0 : self.count()])
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: slice) -> "list[Clinic]":
         if not isinstance(index, slice) or index.step is not None or index.start is None:
             raise TypeError("RankedSearchResults are read a page (a slice with a start) at a time.")
         start, stop = index.start, index.stop
@@ -328,10 +332,10 @@ class RankedSearchResults:
         # The ranked ones first, in their order; the others keep the order by name.
         clinics.sort(key=lambda clinic: position.get(clinic.pk, len(position)))
         for clinic in clinics:
-            clinic.search_rank = rank_of.get(clinic.pk)
+            clinic.search_rank = rank_of.get(clinic.pk)  # type: ignore[attr-defined]
         return clinics
 
-    def _ranked_name_matches(self):
+    def _ranked_name_matches(self) -> list[tuple[Any, float | None]]:
         """[(pk, similarity or None)] of the clinics whose names hold every term, best first."""
         if not self.terms:
             return []
@@ -343,7 +347,7 @@ class RankedSearchResults:
             first = name_matches.order_by_name().values("pk")[:RANKED_NAME_MATCHES]
             if connections[self.clinics.db].vendor == "postgresql":
                 similarity = TrigramWordSimilarity(" ".join(self.terms), "search_names")
-                ranked = (
+                ranked: Iterable[tuple[Any, float | None]] = (
                     self.clinics.model.objects.using(self.clinics.db)
                     .filter(pk__in=first)
                     .annotate(search_rank=similarity)
@@ -366,7 +370,7 @@ RANKED_COLUMNS = (
 )
 
 
-def _condition_links(condition):
+def _condition_links(condition: Condition) -> tuple[list[int], list[int]]:
     """Ids of the condition's clinical treatments and of its specialties: what a clinic can match on.
 
     Self-care advice (home exercises, lifestyle measures) is content for the patient, never a ground
@@ -388,7 +392,9 @@ def _condition_links(condition):
     return treatment_ids, specialty_ids
 
 
-def _matches(treatment_ids, specialty_ids):
+def _matches(
+    treatment_ids: Iterable[int], specialty_ids: Iterable[int]
+) -> "tuple[models.QuerySet[ClinicTreatment], models.QuerySet[models.Model]]":
     """A clinic's (``OuterRef("pk")``) links to these treatments and to these specialties."""
     return (
         ClinicTreatment.objects.filter(clinic=OuterRef("pk"), treatment_id__in=treatment_ids),
@@ -458,13 +464,18 @@ class Clinic(models.Model):
             for code, _name in settings.LANGUAGES
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse("clinics:detail", kwargs={"slug": self.slug})
 
-    def publication_problems(self, *, specialties=None, languages=None):
+    def publication_problems(
+        self,
+        *,
+        specialties: Iterable[Specialty] | None = None,
+        languages: "Iterable[ClinicLanguage] | None" = None,
+    ) -> dict[str, str | Promise]:
         """What stops this clinic from being published: {field: translated message}, empty when
         nothing does. ``specialties`` and ``languages`` are what an editor is about to save (default:
         what is saved)."""
@@ -472,7 +483,7 @@ class Clinic(models.Model):
             specialties = self.specialties.all() if self.pk else []
         if languages is None:
             languages = self.languages.all() if self.pk else []
-        problems = {}
+        problems: dict[str, str | Promise] = {}
         if not self.foreign_patient_registration_number.strip():
             problems["foreign_patient_registration_number"] = _(
                 "A published clinic needs its foreign-patient attraction registration number."
@@ -483,23 +494,23 @@ class Clinic(models.Model):
             problems["languages"] = _("A published clinic needs at least one supported language.")
         return problems
 
-    def speaks(self, language):
+    def speaks(self, language: str) -> bool:
         return any(row.language == language for row in self.languages.all())
 
-    def language_codes(self):
+    def language_codes(self) -> list[str]:
         return sorted({row.language for row in self.languages.all()}, key=_language_order)
 
-    def roles_speaking(self, language):
+    def roles_speaking(self, language: str) -> list[str]:
         return [row.get_role_display() for row in self.languages.all() if row.language == language]
 
-    def map_links(self):
+    def map_links(self) -> list[MapLink]:
         """Links to the clinic's location in Naver Map, Kakao Map, OpenStreetMap and Google Maps."""
         return map_links(
             name=self.name, address_ko=self.address_ko, latitude=self.latitude, longitude=self.longitude
         )
 
 
-def _language_order(code):
+def _language_order(code: str) -> int:
     codes = [language for language, _name in settings.LANGUAGES]
     return codes.index(code) if code in codes else len(codes)
 
@@ -527,7 +538,7 @@ class ClinicTreatment(models.Model):
         verbose_name = _("treatment offered")
         verbose_name_plural = _("treatments offered")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.clinic} → {self.treatment}"
 
 
@@ -544,7 +555,7 @@ class ClinicLanguage(models.Model):
         verbose_name = _("language supported")
         verbose_name_plural = _("languages supported")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_language_display()} ({self.get_role_display()})"
 
 
@@ -558,18 +569,18 @@ class ClinicService(models.Model):
         verbose_name = _("international service")
         verbose_name_plural = _("international services")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.get_service_display()
 
 
-class AccreditationQuerySet(models.QuerySet):
-    def current(self, today=None):
+class AccreditationQuerySet(models.QuerySet["Accreditation"]):
+    def current(self, today: datetime.date | None = None) -> "AccreditationQuerySet":
         today = today or timezone.localdate()
         return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today)).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=today)
         )
 
-    def expiring(self, today=None):
+    def expiring(self, today: datetime.date | None = None) -> "AccreditationQuerySet":
         """Accreditations still valid that lapse within the notice period."""
         today = today or timezone.localdate()
         last_day = today + datetime.timedelta(days=ACCREDITATION_EXPIRY_NOTICE_DAYS)
@@ -590,7 +601,7 @@ class Accreditation(models.Model):
         verbose_name = _("accreditation")
         verbose_name_plural = _("accreditations")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.get_kind_display()
 
 
@@ -633,11 +644,11 @@ class ClinicConditionMatch(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.clinic_id} ~ {self.condition_id} ({self.language})"
 
 
-def validate_language_codes(value):
+def validate_language_codes(value: object) -> None:
     """A list of the site's language codes (``settings.LANGUAGES``)."""
     known = [code for code, _name in settings.LANGUAGES]
     if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
@@ -655,7 +666,7 @@ def validate_language_codes(value):
 EARLIEST_PRACTISING_SINCE = 1950
 
 
-def validate_not_future_year(value):
+def validate_not_future_year(value: int) -> None:
     if value > timezone.localdate().year:
         raise ValidationError(_("The year cannot be in the future."), code="future_year")
 
@@ -665,18 +676,18 @@ class PhotoImage:
     """A stored photo as the photo template tag reads it (``clinics/_photo.html``)."""
 
     image: models.fields.files.FieldFile
-    renditions: dict
+    renditions: dict[str, dict[str, str]]
     width: int
     height: int
     alt_text: str
 
 
-class DoctorQuerySet(models.QuerySet):
-    def published(self):
+class DoctorQuerySet(models.QuerySet["Doctor"]):
+    def published(self) -> "DoctorQuerySet":
         """Doctors shown on the site: published, at a published clinic."""
         return self.filter(is_published=True, clinic__is_published=True)
 
-    def for_profile(self):
+    def for_profile(self) -> "DoctorQuerySet":
         """What a doctor's page shows, in four queries: the doctor with the clinic, the specialties,
         the published conditions the doctor focuses on, and the treatments."""
         return self.select_related("clinic").prefetch_related(
@@ -773,34 +784,34 @@ class Doctor(models.Model):
             models.UniqueConstraint(fields=["clinic", "slug"], name="unique_doctor_slug_per_clinic"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse("clinics:doctor", kwargs={"clinic_slug": self.clinic.slug, "slug": self.slug})
 
     @property
-    def is_sample(self):
+    def is_sample(self) -> bool:
         return self.clinic.is_sample
 
-    def speaks(self, language):
+    def speaks(self, language: str) -> bool:
         return language in self.languages
 
-    def years_in_practice(self, today=None):
+    def years_in_practice(self, today: datetime.date | None = None) -> int | None:
         if self.practising_since is None:
             return None
         return max((today or timezone.localdate()).year - self.practising_since, 0)
 
     @property
-    def portrait(self):
+    def portrait(self) -> PhotoImage | None:
         """The photo for ``{% clinic_photo %}``, or None without one."""
         if not self.photo:
             return None
         return PhotoImage(
             image=self.photo,
             renditions=self.photo_renditions,
-            width=self.photo_width,
-            height=self.photo_height,
+            width=self.photo_width,  # type: ignore[arg-type]  # set with the photo (width_field)
+            height=self.photo_height,  # type: ignore[arg-type]
             alt_text=self.photo_alt_text,
         )
 
@@ -846,15 +857,15 @@ class ClinicPhoto(models.Model):
         verbose_name = _("clinic photo")
         verbose_name_plural = _("clinic photos")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.alt_text or self.image.name
 
 
-def _localized_fieldnames(*fields):
+def _localized_fieldnames(*fields: str) -> list[str]:
     return [build_localized_fieldname(field, code) for field in fields for code, _name in settings.LANGUAGES]
 
 
-def clinic_search_texts(clinic, conditions=None):
+def clinic_search_texts(clinic: Clinic, conditions: Iterable[Condition] | None = None) -> tuple[str, str]:
     """(search text, names) normalized for ``ClinicQuerySet.search`` and its ranking.
 
     The search text holds, in every language, the names, city and district; the treatments offered

@@ -1,6 +1,11 @@
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from conditions.models import Condition
 
 
 class ConditionSearchForm(forms.Form):
@@ -26,13 +31,13 @@ class ConditionPublishForm(forms.Form):
         label=_("Next review due"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, condition, **kwargs):
+    def __init__(self, *args: Any, condition: "Condition", **kwargs: Any) -> None:
         self.condition = condition
         super().__init__(*args, **kwargs)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        reviewed_on, next_due = cleaned.get("reviewed_on"), cleaned.get("next_review_due")
+        reviewed_on, next_due = cleaned.get("reviewed_on"), cleaned.get("next_review_due")  # type: ignore[union-attr]
         if reviewed_on and reviewed_on > timezone.localdate():
             self.add_error("reviewed_on", _("The review date cannot be in the future."))
         if reviewed_on and next_due and next_due <= reviewed_on:

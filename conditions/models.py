@@ -3,6 +3,8 @@
 import datetime
 import hashlib
 import json
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +12,7 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import build_localized_fieldname
@@ -33,7 +36,7 @@ class Specialty(models.Model):
         verbose_name = _("specialty")
         verbose_name_plural = _("specialties")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -49,18 +52,18 @@ class TreatmentCategory(models.TextChoices):
 TREATMENT_CATEGORY_ORDER = [choice.value for choice in TreatmentCategory]
 
 
-def _localized_fieldnames(*fields):
+def _localized_fieldnames(*fields: str) -> list[str]:
     return [build_localized_fieldname(field, code) for field in fields for code, _name in settings.LANGUAGES]
 
 
-def written_words(queryset, *fields):
+def written_words(queryset: "models.QuerySet[models.Model]", *fields: str) -> dict[str, str]:
     """{normalized word: how it is written} for these fields in every language (one query)."""
     rows = queryset.values_list(*_localized_fieldnames(*fields))
     return display_words(text for row in rows for text in row)
 
 
-class TreatmentQuerySet(models.QuerySet):
-    def clinical(self):
+class TreatmentQuerySet(models.QuerySet["Treatment"]):
+    def clinical(self) -> "TreatmentQuerySet":
         """Treatments a clinic can be matched on (not self-care advice)."""
         return self.filter(is_clinical_service=True)
 
@@ -91,11 +94,11 @@ class Treatment(models.Model):
         verbose_name = _("treatment")
         verbose_name_plural = _("treatments")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
     @property
-    def synonym_list(self):
+    def synonym_list(self) -> list[str]:
         return [line.strip() for line in self.synonyms.splitlines() if line.strip()]
 
 
@@ -147,7 +150,9 @@ REVIEWED_ITEM_TEXT = ("title", "text")
 REVIEWED_TREATMENT_NOTE = ("note",)
 
 
-def translation_fingerprint(condition_texts, item_texts, treatment_notes):
+def translation_fingerprint(
+    condition_texts: Iterable[str], item_texts: Iterable[list[str]], treatment_notes: Iterable[str]
+) -> str:
     """A digest of one language's texts of a condition: plain values, so that migrations can use it."""
     payload = json.dumps(
         [list(condition_texts), sorted(item_texts), sorted(treatment_notes)], ensure_ascii=False
@@ -160,14 +165,17 @@ class ReviewedTranslationsMixin:
     ``translation_reviews`` to a ``TranslationReviewBase`` model (prefetch it) and a
     ``translation_fingerprint(language)`` of the language's reader-facing texts."""
 
-    def translation_review(self, language=None):
+    translation_reviews: "models.Manager[TranslationReviewBase]"
+    translation_fingerprint: Callable[[str], str]
+
+    def translation_review(self, language: str | None = None) -> "TranslationReviewBase | None":
         """This language's review (current or stale), or None."""
         language = language or get_language()
         return next(
             (review for review in self.translation_reviews.all() if review.language == language), None
         )
 
-    def translation_is_reviewed(self, language=None):
+    def translation_is_reviewed(self, language: str | None = None) -> bool:
         """A reviewer checked this language's texts as they are now (editing them makes the check stale)."""
         language = language or get_language()
         if language == settings.LANGUAGE_CODE:
@@ -176,19 +184,21 @@ class ReviewedTranslationsMixin:
         return review is not None and review.fingerprint == self.translation_fingerprint(language)
 
 
-class ConditionQuerySet(SearchTextQuerySet):
-    def published(self):
+class ConditionQuerySet(SearchTextQuerySet["Condition"]):
+    def published(self) -> "ConditionQuerySet":
         """Conditions on the site: published, including those whose later changes are in review."""
         return self.filter(published_at__isnull=False)
 
-    def awaiting_review(self):
+    def awaiting_review(self) -> "ConditionQuerySet":
         return self.filter(status=ConditionStatus.IN_REVIEW)
 
-    def search_vocabulary(self):
+    def search_vocabulary(self) -> dict[str, str]:
         """The words of these conditions' names and other names (for "Did you mean …?")."""
         return written_words(self, "name", "other_names")
 
-    def treated_by(self, *, treatment_ids, specialty_ids):
+    def treated_by(
+        self, *, treatment_ids: Iterable[int], specialty_ids: Iterable[int]
+    ) -> "ConditionQuerySet":
         """Conditions with one of these clinical treatments or relevant specialties (a clinic's offer)."""
         linked = Q(
             pk__in=ConditionTreatment.objects.filter(
@@ -202,15 +212,15 @@ class ConditionQuerySet(SearchTextQuerySet):
         )
         return self.filter(linked)
 
-    def due_for_review(self, today=None):
+    def due_for_review(self, today: datetime.date | None = None) -> "ConditionQuerySet":
         today = today or timezone.localdate()
         return self.filter(next_review_due__lt=today)
 
-    def overdue_reviews(self, today=None):
+    def overdue_reviews(self, today: datetime.date | None = None) -> "ConditionQuerySet":
         """Pages on the site past their next medical review."""
         return self.published().due_for_review(today)
 
-    def with_page_content(self):
+    def with_page_content(self) -> "ConditionQuerySet":
         """Everything the condition page shows, in a fixed number of queries."""
         return self.prefetch_related(
             "specialties",
@@ -278,10 +288,10 @@ class Condition(ReviewedTranslationsMixin, models.Model):
             ("review_translation", _("Can record the review of a translation")),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.search_text = self.build_search_text()
         # On the site from publication until withdrawn to a draft.
         if self.status == ConditionStatus.PUBLISHED and self.published_at is None:
@@ -293,23 +303,23 @@ class Condition(ReviewedTranslationsMixin, models.Model):
             kwargs["update_fields"] = {*update_fields, "search_text", *moved}
         super().save(*args, **kwargs)
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse("conditions:detail", kwargs={"slug": self.slug})
 
-    def clean(self):
+    def clean(self) -> None:
         if self.status == ConditionStatus.PUBLISHED and (problems := self.publication_problems()):
             raise ValidationError(problems)
 
-    def publication_problems(self):
+    def publication_problems(self) -> dict[str, str | Promise]:
         """What stops this condition from being published: {field: translated message}, empty when
         nothing does."""
         default = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
-        problems = {}
+        problems: dict[str, str | Promise] = {}
         for field in PUBLICATION_REQUIRED_TEXT:
             column = build_localized_fieldname(field, default)
             if not (getattr(self, column) or "").strip():
                 problems[column] = _("A published condition needs its “%(field)s” in English.") % {
-                    "field": self._meta.get_field(field).verbose_name
+                    "field": self._meta.get_field(field).verbose_name  # type: ignore[union-attr]  # a model field
                 }
         if self.last_reviewed is None:
             problems["last_reviewed"] = _("A published condition needs the date of its last review.")
@@ -319,22 +329,22 @@ class Condition(ReviewedTranslationsMixin, models.Model):
             problems["next_review_due"] = _("The next review must come after the last review.")
         return problems
 
-    def build_search_text(self):
+    def build_search_text(self) -> str:
         parts = [self.slug.replace("-", " ")]
         for code, _name in settings.LANGUAGES:
             for field in ("name", "other_names"):
                 parts.append(getattr(self, build_localized_fieldname(field, code)) or "")
         return normalize(" \n".join(parts))
 
-    def localized(self, field, language=None):
+    def localized(self, field: str, language: str | None = None) -> str:
         """The field's text in the given language only, without English fallback ('' if missing)."""
         return getattr(self, build_localized_fieldname(field, language or get_language())) or ""
 
-    def is_translated(self, language=None):
+    def is_translated(self, language: str | None = None) -> bool:
         language = language or get_language()
         return all(self.localized(field, language) for field in ("name", "summary", "overview"))
 
-    def translation_fingerprint(self, language):
+    def translation_fingerprint(self, language: str) -> str:
         """The digest of this language's reader-facing texts (uses prefetched items and treatments)."""
         return translation_fingerprint(
             [self.localized(field, language) for field in REVIEWED_CONDITION_TEXT],
@@ -352,31 +362,31 @@ class Condition(ReviewedTranslationsMixin, models.Model):
         )
 
     @property
-    def is_on_site(self):
+    def is_on_site(self) -> bool:
         return self.published_at is not None
 
     @property
-    def has_changes_in_review(self):
+    def has_changes_in_review(self) -> bool:
         """Published, then edited: the page is online and its changes await medical review."""
         return self.is_on_site and self.status == ConditionStatus.IN_REVIEW
 
     @property
-    def review_is_overdue(self):
+    def review_is_overdue(self) -> bool:
         return self.next_review_due is not None and self.next_review_due < timezone.localdate()
 
     @property
-    def synonyms(self):
+    def synonyms(self) -> list[str]:
         return [line.strip() for line in self.other_names.splitlines() if line.strip()]
 
-    def overview_paragraphs(self):
+    def overview_paragraphs(self) -> list[str]:
         return [p.strip() for p in self.overview.split("\n\n") if p.strip()]
 
-    def items_in(self, section):
+    def items_in(self, section: str) -> "list[ConditionItem]":
         return [item for item in self.items.all() if item.section == section]
 
-    def treatment_groups(self):
+    def treatment_groups(self) -> "list[tuple[str | Promise, list[ConditionTreatment]]]":
         """The linked treatments grouped by category, in the page's category order."""
-        groups = {}
+        groups: dict[str, list[ConditionTreatment]] = {}
         for link in self.condition_treatments.all():
             groups.setdefault(link.treatment.category, []).append(link)
         return [
@@ -415,7 +425,7 @@ class ConditionItem(models.Model):
         verbose_name = _("list entry")
         verbose_name_plural = _("list entries")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title or self.text[:60]
 
 
@@ -435,7 +445,7 @@ class ConditionTreatment(models.Model):
         verbose_name = _("treatment for this condition")
         verbose_name_plural = _("treatments for this condition")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.condition} → {self.treatment}"
 
 
@@ -457,7 +467,7 @@ class Reference(models.Model):
         verbose_name = pgettext_lazy("bibliography", "reference")
         verbose_name_plural = pgettext_lazy("bibliography", "references")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.citation
 
 
@@ -489,14 +499,14 @@ class TranslationReviewBase(models.Model):
         verbose_name = _("translation review")
         verbose_name_plural = _("translation reviews")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.subject} [{self.language}]"
 
     @property
-    def subject(self):
-        return getattr(self, self.subject_field)
+    def subject(self) -> ReviewedTranslationsMixin:
+        return getattr(self, self.subject_field)  # type: ignore[no-any-return]  # named by subject_field
 
-    def is_current(self):
+    def is_current(self) -> bool:
         return self.fingerprint == self.subject.translation_fingerprint(self.language)
 
 

@@ -17,11 +17,15 @@ following it finds at least that object.
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connections, models
+
+_M = TypeVar("_M", bound=models.Model)
 
 # Japanese voicing marks change the word (ク/グ), so they survive the removal of combining marks.
 KEEP_COMBINING = {"\u3099", "\u309a"}
@@ -42,7 +46,7 @@ NEAR_MISS_MIN_SCORE = 0.5
 NEAR_MISS_MIN_TRIGRAM_SIMILARITY = 0.3
 
 
-def normalize(text):
+def normalize(text: str | None) -> str:
     text = unicodedata.normalize("NFKC", text or "").casefold().translate(_FOLD)
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(
@@ -52,14 +56,14 @@ def normalize(text):
     return _SPACE_OR_PUNCT.sub(" ", text).strip()
 
 
-def search_terms(query, limit=8):
+def search_terms(query: str | None, limit: int = 8) -> list[str]:
     """The normalized terms of a query; at most ``limit`` so a long query cannot make a huge SQL."""
     return [term for term in normalize(query).split(" ") if term][:limit]
 
 
-def words(text):
+def words(text: str) -> set[str]:
     """The words of a normalized text; for Chinese and Japanese also their pieces of 2 to 4 characters."""
-    result = set()
+    result: set[str] = set()
     for word in text.split():
         result.add(word)
         if _UNSPACED.search(word):
@@ -68,9 +72,9 @@ def words(text):
     return result
 
 
-def display_words(texts):
+def display_words(texts: Iterable[str | None]) -> dict[str, str]:
     """{normalized word: how it is written} for the words of these texts (for "Did you mean …?")."""
-    result = {}
+    result: dict[str, str] = {}
     for text in texts:
         for piece in _SPACE_OR_PUNCT.split(unicodedata.normalize("NFKC", text or "")):
             key = normalize(piece)
@@ -79,20 +83,22 @@ def display_words(texts):
     return result
 
 
-def _letters(word):
+def _letters(word: str) -> str:
     # Hangul syllables decompose into their letters, so 클로너스/클로누스 differ by one letter, not one
     # syllable in four.
     return unicodedata.normalize("NFD", word)
 
 
-def close_words(term, vocabulary, *, cutoff=SIMILAR_WORD_CUTOFF):
+def close_words(
+    term: str, vocabulary: Iterable[str], *, cutoff: float = SIMILAR_WORD_CUTOFF
+) -> dict[str, float]:
     """{word: similarity} for the words of ``vocabulary`` that look like a misspelling of ``term``."""
     letters = _letters(term)
     if len(letters) < 3 and not _UNSPACED.search(term):
         return {}  # one or two Latin/Cyrillic/Arabic letters are close to too many words
     matcher = difflib.SequenceMatcher()
     matcher.set_seq2(letters)
-    result = {}
+    result: dict[str, float] = {}
     for word in vocabulary:
         matcher.set_seq1(_letters(word))
         if (
@@ -104,7 +110,7 @@ def close_words(term, vocabulary, *, cutoff=SIMILAR_WORD_CUTOFF):
     return result
 
 
-def _pieces_in(term, text):
+def _pieces_in(term: str, text: str) -> tuple[list[str], float]:
     """The longest pieces (two characters or more) of ``term`` that ``text`` contains, left to right,
     and the share of the term they cover."""
     pieces, covered, start = [], 0, 0
@@ -120,7 +126,7 @@ def _pieces_in(term, text):
     return pieces, covered / len(term)
 
 
-def _match(term, text, text_words, close):
+def _match(term: str, text: str, text_words: set[str], close: dict[str, float]) -> tuple[list[str], float]:
     """(the words of ``text`` standing for ``term``, how well: 0 to 1).
 
     The term itself when the text contains it (as the search matches); else its closest word among
@@ -129,7 +135,7 @@ def _match(term, text, text_words, close):
     """
     if term in text:
         return [term], 1.0
-    best = ([], 0.0)
+    best: tuple[list[str], float] = ([], 0.0)
     candidates = sorted(
         text_words & close.keys(), key=lambda word: (-close[word], abs(len(word) - len(term)), word)
     )
@@ -142,7 +148,7 @@ def _match(term, text, text_words, close):
     return best
 
 
-def rank_by_similarity(terms, rows):
+def rank_by_similarity(terms: list[str], rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, float]]:
     """[(key, score)] best first for ``rows`` of (key, normalized text); ties keep the rows' order.
 
     Each term scores as in ``_match``; the row's score is the mean weighted by the terms' lengths (so
@@ -161,7 +167,7 @@ def rank_by_similarity(terms, rows):
     return scored
 
 
-def corrected_query(query, text, display=None):
+def corrected_query(query: str, text: str, display: dict[str, str] | None = None) -> str:
     """The query with each term missing from ``text`` replaced by the closest words of ``text``.
 
     "" when a term has nothing close there or nothing needed correcting. ``display`` maps normalized
@@ -169,7 +175,7 @@ def corrected_query(query, text, display=None):
     """
     terms = search_terms(query)
     text_words = words(text)
-    corrected = []
+    corrected: list[str] = []
     for term in terms:
         replacement, _score = _match(term, text, text_words, close_words(term, text_words))
         if not replacement:
@@ -187,32 +193,32 @@ class NearMisses:
 
     query: str
     suggestion: str = ""  # a corrected query ("Did you mean …?"), "" when there is none
-    closest: list = field(default_factory=list)  # the nearest objects, best first
+    closest: Sequence[models.Model] = field(default_factory=list)  # the nearest objects, best first
     other_params: str = ""  # the page's other parameters (filters), urlencoded: the link keeps them
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.suggestion or self.closest)
 
     @property
-    def suggestion_url(self):
+    def suggestion_url(self) -> str:
         """The search for the suggestion, relative to the page (``?q=…``)."""
         query = urlencode({"q": self.suggestion})
         return f"?{query}&{self.other_params}" if self.other_params else f"?{query}"
 
 
-def corrected_terms(terms, vocabulary):
+def corrected_terms(terms: list[str], vocabulary: Iterable[str]) -> list[str]:
     """The terms with each one found in no word of ``vocabulary`` replaced by its closest words there
     (kept as it is when nothing is close: it may be a word of one object only, a street, a name)."""
     words = set(vocabulary)
     joined = " ".join(words)
-    corrected = []
+    corrected: list[str] = []
     for term in terms:
         replacement, _score = _match(term, joined, words, close_words(term, words))
         corrected.extend(replacement or [term])
     return corrected
 
 
-class SearchTextQuerySet(models.QuerySet):
+class SearchTextQuerySet(models.QuerySet[_M]):
     """For models with a normalized ``search_text``: every term of the query must appear in it.
 
     ``search_similarity_field`` is the short text near misses are looked for in by similarity (the
@@ -221,13 +227,13 @@ class SearchTextQuerySet(models.QuerySet):
 
     search_similarity_field = "search_text"
 
-    def search(self, query):
+    def search(self, query: str) -> Self:
         queryset = self
         for term in search_terms(query):
             queryset = queryset.filter(search_text__contains=term)
         return queryset
 
-    def closest(self, query, limit=5, vocabulary=None):
+    def closest(self, query: str, limit: int = 5, vocabulary: dict[str, str] | None = None) -> list[_M]:
         """The objects nearest to a query that matches nothing exactly, best first.
 
         Candidates: the matches of the query corrected towards ``search_vocabulary`` (misspelt names
@@ -239,7 +245,7 @@ class SearchTextQuerySet(models.QuerySet):
         terms = search_terms(query)
         if not terms:
             return []
-        candidate_ids = []
+        candidate_ids: list[Any] = []
         vocabulary = self.search_vocabulary() if vocabulary is None else vocabulary
         corrected = corrected_terms(terms, vocabulary)
         if corrected != terms:
@@ -266,11 +272,12 @@ class SearchTextQuerySet(models.QuerySet):
             return []
         found = {obj.pk: obj for obj in self.filter(pk__in=candidate_ids)}
         ranked = rank_by_similarity(
-            terms, [(pk, found[pk].search_text) for pk in candidate_ids if pk in found]
+            terms,
+            [(pk, found[pk].search_text) for pk in candidate_ids if pk in found],  # type: ignore[attr-defined]
         )
         return [found[pk] for pk, _score in ranked[:limit]]
 
-    def near_misses(self, query, limit=5, other_params=""):
+    def near_misses(self, query: str, limit: int = 5, other_params: str = "") -> NearMisses:
         """The closest objects and a corrected query that finds at least the first of them."""
         vocabulary = self.search_vocabulary()
         closest = self.closest(query, limit, vocabulary)
@@ -278,16 +285,16 @@ class SearchTextQuerySet(models.QuerySet):
         if closest:
             display = {**vocabulary, **self.search_written_words(closest)}
             for obj in closest:
-                if suggestion := corrected_query(query, obj.search_text, display):
+                if suggestion := corrected_query(query, obj.search_text, display):  # type: ignore[attr-defined]
                     break
         return NearMisses(query=query, suggestion=suggestion, closest=closest, other_params=other_params)
 
-    def search_vocabulary(self):
+    def search_vocabulary(self) -> dict[str, str]:
         """{normalized word: how it is written} for the words a misspelt query is corrected towards:
         the names patients misspell (conditions, treatments). Models override it."""
         return {}
 
-    def search_written_words(self, objects):
+    def search_written_words(self, objects: Iterable[_M]) -> dict[str, str]:
         """{normalized word: how it is written} for words of these objects beyond the vocabulary (their
         names), so that a suggestion shows them as written. Models override it."""
         return {}

@@ -2,6 +2,12 @@
 that a spreadsheet would run as a formula."""
 
 import csv
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inquiries.models import Inquiry
 
 EXPORT_COLUMNS = [
     "reference",
@@ -22,21 +28,21 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class _Echo:
     """A file-like object that hands back what is written, for streaming."""
 
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 
-def neutralised(value):
+def neutralised(value: object) -> str:
     """A cell a spreadsheet takes as text, never as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _timestamp(value):
+def _timestamp(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def export_row(inquiry):
+def export_row(inquiry: "Inquiry") -> list[str]:
     return [
         neutralised(cell)
         for cell in [
@@ -55,7 +61,7 @@ def export_row(inquiry):
     ]
 
 
-def export_lines(inquiries):
+def export_lines(inquiries: "Iterable[Inquiry]") -> Iterator[str]:
     """The CSV, line by line (for a streaming response); ``inquiries`` may be a lazy iterator."""
     writer = csv.writer(_Echo())
     yield writer.writerow(EXPORT_COLUMNS)

@@ -1,17 +1,22 @@
+import datetime
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import cached_property
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.forms.boundfield import BoundField
 from django.forms.models import ModelChoiceIterator
+from django.forms.renderers import BaseRenderer
 from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
+from django.utils.functional import Promise
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -31,6 +36,10 @@ from inquiries.models import (
     allowed_moves,
 )
 from inquiries.uploads import MAX_ATTACHMENTS, clean_upload
+
+if TYPE_CHECKING:
+    from inquiries.models import Inquiry
+    from inquiries.uploads import CleanUpload
 
 MAX_PREFERRED_CLINICS = 3
 # The stand-alone request page offers at most this many clinics found by name, and as many of the best
@@ -52,12 +61,12 @@ CONSENT_SHARE_WITH_CLINICS = _(
 )
 
 
-def _is_control(character, allowed=""):
+def _is_control(character: str, allowed: str = "") -> bool:
     # Cc: control characters; Cf: invisible format characters (bidi overrides); Zl/Zp: line breaks.
     return character not in allowed and unicodedata.category(character) in {"Cc", "Cf", "Zl", "Zp"}
 
 
-def single_line(value):
+def single_line(value: str) -> None:
     """Names and handles go into emails and headers: one line, no control or bidi-override characters.
 
     Zero-width joiners (U+200C, U+200D) stay: Persian, Indic and emoji spellings need them.
@@ -69,7 +78,7 @@ def single_line(value):
         )
 
 
-def free_text(value):
+def free_text(value: str) -> None:
     if any(_is_control(character, allowed="\n\r\t\u200c\u200d") for character in value):
         raise ValidationError(
             _("Remove the special control characters from this text."), code="control_characters"
@@ -83,12 +92,12 @@ class SingleLineField(forms.CharField):
 class FreeTextField(forms.CharField):
     default_validators = [free_text]
 
-    def __init__(self, *, rows, **kwargs):
+    def __init__(self, *, rows: int, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
         super().__init__(**kwargs)
 
 
-def _too_many_files():
+def _too_many_files() -> str:
     return ngettext(
         "You can attach at most %(limit)d file.", "You can attach at most %(limit)d files.", MAX_ATTACHMENTS
     ) % {"limit": MAX_ATTACHMENTS}
@@ -103,19 +112,19 @@ class AttachmentsField(forms.FileField):
 
     widget = MultipleFileInput
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
         self.widget.attrs.setdefault("accept", ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png")
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> "list[CleanUpload]":
         # The files that passed, even when others did not: the form holds them for the next try.
-        self.accepted = []
+        self.accepted: list[CleanUpload] = []
         files = [upload for upload in (data or []) if upload]
         if len(files) > MAX_ATTACHMENTS:
             raise ValidationError(_too_many_files(), code="too_many")
-        errors = []
-        cleaned = []
+        errors: list[ValidationError] = []
+        cleaned: list[CleanUpload] = []
         for upload in files:
             try:
                 cleaned.append(clean_upload(upload))
@@ -137,13 +146,13 @@ class HeldUploadsForm(forms.Form):
 
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reload_held()
 
-    def reload_held(self):
+    def reload_held(self) -> None:
         """Read the files held for this form's submission key (again, once the view has held more)."""
-        self.held = []
+        self.held: list[HeldUpload] = []
         if self.is_bound:
             try:
                 key = self.fields["submission_key"].clean(self.data.get("submission_key"))
@@ -152,27 +161,27 @@ class HeldUploadsForm(forms.Form):
             if key:
                 self.held = list(HeldUpload.objects.unexpired().filter(submission_key=key))
 
-    def _posted(self, name):
+    def _posted(self, name: str) -> set[str]:
         # Lists of ids the page posts back; unknown ids (expired, already removed) are ignored.
         return set(self.data.getlist(name)) if self.is_bound and hasattr(self.data, "getlist") else set()
 
     @property
-    def kept_held(self):
+    def kept_held(self) -> list[HeldUpload]:
         removed = self._posted("remove_held")
         return [held for held in self.held if str(held.pk) not in removed]
 
     @property
-    def removed_held(self):
+    def removed_held(self) -> list[HeldUpload]:
         kept = set(self.kept_held)
         return [held for held in self.held if held not in kept]
 
-    def accepted_new_uploads(self):
+    def accepted_new_uploads(self) -> "list[CleanUpload]":
         """Valid newly chosen files, whatever else failed."""
         if "attachments" in getattr(self, "cleaned_data", {}):
-            return self.cleaned_data["attachments"]
+            return self.cleaned_data["attachments"]  # type: ignore[no-any-return]
         return getattr(self.fields["attachments"], "accepted", [])
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         expired = self._posted("held") - self._posted("remove_held") - {str(held.pk) for held in self.held}
         if expired:
@@ -185,7 +194,7 @@ class HeldUploadsForm(forms.Form):
                 )
                 % {"count": len(expired)},
             )
-        new = cleaned.get("attachments") or []
+        new = cleaned.get("attachments") or []  # type: ignore[union-attr]
         if len(self.kept_held) + len(new) > MAX_ATTACHMENTS:
             self.add_error("attachments", _too_many_files())
         return cleaned
@@ -205,7 +214,7 @@ MESSENGERS_FIRST = {
 }
 
 
-def contact_channel_choices(language):
+def contact_channel_choices(language: str) -> list[tuple[str, str | Promise]]:
     """The contact channels for a reader of this language: email, phone, the messengers they most
     likely use, then the others."""
     first = [ContactChannel.EMAIL, ContactChannel.PHONE, *MESSENGERS_FIRST.get(language, [])]
@@ -213,10 +222,10 @@ def contact_channel_choices(language):
     return [*CHOOSE, *((channel.value, channel.label) for channel in (*first, *rest))]
 
 
-_country_choices_by_language = {}
+_country_choices_by_language: dict[str, list[tuple[str, str | Promise]]] = {}
 
 
-def country_choices():
+def country_choices() -> list[tuple[str, str | Promise]]:
     """Country names in the active language, sorted in it: built once per language and process."""
     language = get_language() or settings.LANGUAGE_CODE
     if language not in _country_choices_by_language:
@@ -232,9 +241,11 @@ class CountrySelect(forms.Select):
     they alone were a tenth of the page.
     """
 
-    _rendered: ClassVar[dict[tuple, str]] = {}
+    _rendered: ClassVar[dict[tuple[object, ...], str]] = {}
 
-    def render(self, name, value, attrs=None, renderer=None):
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
         key = (get_language(), name, tuple(sorted(self.build_attrs(self.attrs, attrs).items())))
         if key not in self._rendered:
             html = str(super().render(name, "", attrs, renderer))
@@ -260,11 +271,11 @@ class FieldGroupReused(BoundField):
     and forms sent back with their errors are rendered anew.
     """
 
-    _rendered: ClassVar[dict[tuple, str]] = {}
+    _rendered: ClassVar[dict[tuple[object, ...], SafeString]] = {}
     # A bound on what a process keeps: old lists of choices are not looked for and removed.
     MOST_KEPT = 2_000
 
-    def as_field_group(self):
+    def as_field_group(self) -> SafeString:
         key = self._reuse_key()
         if key is None:
             return super().as_field_group()
@@ -275,7 +286,7 @@ class FieldGroupReused(BoundField):
                 self._rendered[key] = html
         return html
 
-    def _reuse_key(self):
+    def _reuse_key(self) -> tuple[object, ...] | None:
         form, field = self.form, self.field
         choices = getattr(field, "choices", None)
         if form.is_bound or isinstance(choices, ModelChoiceIterator):
@@ -313,17 +324,17 @@ class FieldGroupReused(BoundField):
         return key
 
 
-class ClinicChoiceField(forms.ModelMultipleChoiceField):
+class ClinicChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     """Published clinics named by their slugs, at most MAX_PREFERRED_CLINICS.
 
     Any published clinic is accepted, looked up by the slugs sent (too many are refused before any
     lookup); the form renders only the clinics it offers (``InquiryForm.offered_clinics``).
     """
 
-    def _check_values(self, value):
+    def _check_values(self, value: Iterable[str]) -> "QuerySet[Clinic]":
         if len(set(value)) > MAX_PREFERRED_CLINICS:
             raise ValidationError(gettext("Choose at most three clinics."), code="too_many")
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc, no-any-return]  # not in the stubs
 
 
 class InquiryForm(HeldUploadsForm):
@@ -419,18 +430,24 @@ class InquiryForm(HeldUploadsForm):
     # A field people never see; bots fill it in.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
 
-    def __init__(self, *args, condition=None, clinics=None, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        condition: Condition | None = None,
+        clinics: Iterable[Clinic] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """``clinics``: the clinics to offer (a condition or clinic page's own); without them the form
         offers the clinics already chosen, those found by name and the best matches of the condition."""
         super().__init__(*args, **kwargs)
         self.fields["language"].initial = get_language()
-        self.condition = condition
+        self.condition = condition  # type: ignore[assignment]  # the field is in self.fields
         self.clinics = clinics
         # Read when the lists are rendered: a form that is sent and stored never looks them up.
-        self.fields["preferred_clinics"].choices = lambda: [
+        self.fields["preferred_clinics"].choices = lambda: [  # type: ignore[attr-defined]
             (clinic.slug, clinic.name) for clinic in self.offered_clinics
         ]
-        self.fields["condition"].choices = lambda: self.condition_choices
+        self.fields["condition"].choices = lambda: self.condition_choices  # type: ignore[attr-defined]
         if condition is not None:
             self.fields["condition"].initial = condition.slug
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
@@ -439,27 +456,29 @@ class InquiryForm(HeldUploadsForm):
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     @property
-    def is_spam(self):
+    def is_spam(self) -> bool:
         return bool(self.data.get("website"))
 
     @cached_property
-    def condition_choices(self):
+    def condition_choices(self) -> list[tuple[str, str | Promise]]:
         """The published conditions by name, read once: their slugs and names, not each one's whole
         page in eight languages."""
         names = [build_localized_fieldname("name", code) for code, _name in settings.LANGUAGES]
-        field = self.fields["condition"]
-        blank = [] if field.empty_label is None else [("", field.empty_label)]
+        field: forms.ModelChoiceField[Condition] = self.fields["condition"]  # type: ignore[assignment]
+        blank: list[tuple[str, str | Promise]] = (
+            [] if field.empty_label is None else [("", field.empty_label)]
+        )
         return blank + [
             (condition.slug, field.label_from_instance(condition))
-            for condition in field.queryset.only("slug", *names)
+            for condition in field.queryset.only("slug", *names)  # type: ignore[union-attr]
         ]
 
     @property
-    def offers_clinic_search(self):
+    def offers_clinic_search(self) -> bool:
         return self.clinics is None
 
     @cached_property
-    def offered_clinics(self):
+    def offered_clinics(self) -> list[Clinic]:
         """The clinics the form lists: the chosen ones, then those found by name, then the best matches
         of the chosen condition; a bounded number whatever the number of clinics."""
         if self.clinics is not None:
@@ -474,22 +493,22 @@ class InquiryForm(HeldUploadsForm):
             offered += published.for_condition(condition).prefetch_related(None)[0:CLINICS_OFFERED]
         return list({clinic.pk: clinic for clinic in offered}.values())[:CLINICS_LISTED]
 
-    def _current(self, name):
+    def _current(self, name: str) -> Any:
         """A field's value as the page shows it: as sent, or as initially given."""
         field = self.fields[name]
         if self.is_bound:
             return field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
         return self.get_initial_for_field(field, name)
 
-    def _chosen_condition(self):
+    def _chosen_condition(self) -> Condition | None:
         if "condition" in getattr(self, "cleaned_data", {}):
-            return self.cleaned_data["condition"]
+            return self.cleaned_data["condition"]  # type: ignore[no-any-return]
         if self.condition is not None and not self.is_bound:
-            return self.condition
+            return self.condition  # type: ignore[return-value]
         slug = self._current("condition")
         return Condition.objects.published().filter(slug=slug).first() if slug else None
 
-    def unbound_copy(self):
+    def unbound_copy(self) -> Self:
         """This form as typed (its files held), without errors: for a page that shows no errors yet."""
         initial = {
             name: self._current(name)
@@ -500,14 +519,14 @@ class InquiryForm(HeldUploadsForm):
         copy.held = self.kept_held
         return copy
 
-    def clean_travel_from(self):
-        travel_from = self.cleaned_data["travel_from"]
+    def clean_travel_from(self) -> datetime.date | None:
+        travel_from: datetime.date | None = self.cleaned_data["travel_from"]
         if travel_from and travel_from < timezone.localdate():
             raise ValidationError(gettext("Choose a date in the future."), code="past")
         return travel_from
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any] | None:
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # Form.clean gives cleaned_data
         self._clean_phone_in_country(cleaned)
         channel = cleaned.get("contact_channel")
         if channel == ContactChannel.PHONE and not cleaned.get("phone") and "phone" not in self.errors:
@@ -537,7 +556,7 @@ class InquiryForm(HeldUploadsForm):
                 )
         return cleaned
 
-    def _clean_phone_in_country(self, cleaned):
+    def _clean_phone_in_country(self, cleaned: dict[str, Any]) -> None:
         """A local number ("8 912 345-67-89") is read as a number of the chosen country."""
         raw = cleaned.get("phone")
         if not raw:
@@ -555,7 +574,7 @@ class InquiryForm(HeldUploadsForm):
             return
         cleaned["phone"] = number.as_e164
 
-    def inquiry_data(self):
+    def inquiry_data(self) -> dict[str, Any]:
         """The cleaned values that are stored on the inquiry itself."""
         fields = [*PATIENT_FIELDS, "consent_news"]
         data = {field: self.cleaned_data[field] for field in fields}
@@ -597,12 +616,12 @@ class EmailCorrectionForm(forms.Form):
         help_text=_("For example: the patient wrote from the new address and asked for the change."),
     )
 
-    def __init__(self, *args, inquiry, **kwargs):
+    def __init__(self, *args: Any, inquiry: "Inquiry", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.inquiry = inquiry
 
-    def clean_email(self):
-        email = self.cleaned_data["email"]
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
         if email.casefold() == self.inquiry.email.casefold():
             raise ValidationError(gettext("This is already the address of the request."), code="unchanged")
         return email
@@ -628,16 +647,16 @@ class CoordinatorResponseForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, inquiry, **kwargs):
+    def __init__(self, *args: Any, inquiry: "Inquiry", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         current = InquiryStatus(inquiry.status)
         allowed = [current, *allowed_moves(current)]
-        self.fields["status"].choices = [(status.value, status.label) for status in allowed]
+        self.fields["status"].choices = [(status.value, status.label) for status in allowed]  # type: ignore[attr-defined]
         self.fields["status"].initial = current.value
         self.inquiry = inquiry
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any] | None:
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # Form.clean gives cleaned_data
         if not cleaned.get("message") and cleaned.get("status") == self.inquiry.status:
             raise ValidationError(gettext("Write a message or choose a new status."), code="empty")
         closing = cleaned.get("status") == InquiryStatus.CLOSED != self.inquiry.status

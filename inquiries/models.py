@@ -3,8 +3,9 @@
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import make_msgid
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from phonenumber_field.modelfields import PhoneNumberField
@@ -22,16 +24,19 @@ from conditions.models import Condition
 from conditions.search import SearchTextQuerySet, normalize
 from staff.models import CoordinatorProfile
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 # Crockford's base32 without the look-alikes I, L, O and U: easy to read out on the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def new_reference():
+def new_reference() -> str:
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"CP-{chars[:4]}-{chars[4:]}"
 
 
-def hash_token(token):
+def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -87,7 +92,7 @@ class ClosingReason(models.TextChoices):
     ERASED = "erased", _("Personal data erased")
 
 
-def allowed_moves(status):
+def allowed_moves(status: str) -> "list[InquiryStatus]":
     """The statuses an inquiry may move to from ``status``, in the workflow's order."""
     return sorted(ALLOWED_TRANSITIONS[InquiryStatus(status)], key=list(InquiryStatus).index)
 
@@ -127,19 +132,19 @@ class SymptomDuration(models.TextChoices):
 OPEN_STATUSES = [status for status in InquiryStatus if status != InquiryStatus.CLOSED]
 
 
-class InquiryQuerySet(SearchTextQuerySet):
-    def open(self):
+class InquiryQuerySet(SearchTextQuerySet["Inquiry"]):
+    def open(self) -> "InquiryQuerySet":
         # "status IN (…)", not "NOT closed": the status indexes serve it however many are closed.
         return self.filter(status__in=OPEN_STATUSES)
 
-    def awaiting_first_response(self):
+    def awaiting_first_response(self) -> "InquiryQuerySet":
         return self.open().filter(first_responded_at__isnull=True)
 
-    def overdue(self, now=None):
+    def overdue(self, now: datetime | None = None) -> "InquiryQuerySet":
         """Open, not yet answered, and past the first-response target."""
         return self.awaiting_first_response().filter(first_response_due_at__lt=now or timezone.now())
 
-    def visible_to(self, user):
+    def visible_to(self, user: "User | AnonymousUser") -> "InquiryQuerySet":
         """The one rule for which inquiries a staff user may reach; every staff path goes through it.
 
         A coordinator limited to clinics sees the inquiries that name one of them; an unlimited
@@ -164,10 +169,12 @@ class InquiryQuerySet(SearchTextQuerySet):
         )
         return self.filter(models.Exists(names_one))
 
-    def for_email(self, email):
+    def for_email(self, email: str) -> "InquiryQuerySet":
         return self.filter(email__iexact=email, anonymised_at__isnull=True)
 
-    def due_for_purge(self, *, days, abandoned_days, now=None):
+    def due_for_purge(
+        self, *, days: int, abandoned_days: int, now: datetime | None = None
+    ) -> "InquiryQuerySet":
         """Closed longer than ``days`` ago, or still open but untouched for ``abandoned_days``."""
         now = now or timezone.now()
         closed_long_ago = models.Q(status=InquiryStatus.CLOSED, closed_at__lt=now - timedelta(days=days))
@@ -311,21 +318,21 @@ class Inquiry(models.Model):
             ("correct_patient_email", _("Can correct the patient's email address")),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.reference
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.search_text = normalize(" ".join([self.reference, self.full_name, self.email]))
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"full_name", "email"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_text"}
         if self.first_response_due_at is None:
             received = self.created_at or timezone.now()
-            self.first_response_due_at = received + timezone.timedelta(hours=settings.FIRST_RESPONSE_HOURS)
+            self.first_response_due_at = received + timedelta(hours=settings.FIRST_RESPONSE_HOURS)
         super().save(*args, **kwargs)
 
     @property
-    def is_overdue(self):
+    def is_overdue(self) -> bool:
         return (
             self.status != InquiryStatus.CLOSED
             and self.first_responded_at is None
@@ -333,25 +340,25 @@ class Inquiry(models.Model):
             and self.first_response_due_at < timezone.now()
         )
 
-    def set_follow_up_token(self):
+    def set_follow_up_token(self) -> str:
         """Create a new private follow-up token; only its hash is kept. Returns the token."""
         token = secrets.token_urlsafe(32)
         self.follow_up_token_hash = hash_token(token)
         return token
 
-    def token_matches(self, token):
+    def token_matches(self, token: str) -> bool:
         """The follow-up token, or the unexpired token of a link sent with a notice."""
         token_hash = hash_token(token)
         if secrets.compare_digest(self.follow_up_token_hash, token_hash):
             return True
         return self.notice_links.filter(token_hash=token_hash, expires_at__gt=timezone.now()).exists()
 
-    def follow_up_path(self, token, language=None):
+    def follow_up_path(self, token: str, language: str | None = None) -> str:
         with translation.override(language or self.language):
             return reverse("inquiries:follow_up", kwargs={"reference": self.reference, "token": token})
 
     @property
-    def status_explanation(self):
+    def status_explanation(self) -> str | Promise:
         return STATUS_EXPLANATIONS[InquiryStatus(self.status)]
 
 
@@ -364,31 +371,31 @@ class NoticeLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.inquiry} · {self.expires_at:%Y-%m-%d}"
 
     @classmethod
-    def issue(cls, inquiry):
+    def issue(cls, inquiry: Inquiry) -> str:
         """A new link for this inquiry; returns its token."""
         token = secrets.token_urlsafe(32)
         cls.objects.create(
             inquiry=inquiry,
             token_hash=hash_token(token),
-            expires_at=timezone.now() + timezone.timedelta(days=settings.NOTICE_LINK_DAYS),
+            expires_at=timezone.now() + timedelta(days=settings.NOTICE_LINK_DAYS),
         )
         return token
 
 
-class HeldUploadQuerySet(models.QuerySet):
-    def unexpired(self, now=None):
+class HeldUploadQuerySet(models.QuerySet["HeldUpload"]):
+    def unexpired(self, now: datetime | None = None) -> "HeldUploadQuerySet":
         return self.filter(created_at__gte=self.expiry_cutoff(now))
 
-    def expired(self, now=None):
+    def expired(self, now: datetime | None = None) -> "HeldUploadQuerySet":
         return self.filter(created_at__lt=self.expiry_cutoff(now))
 
     @staticmethod
-    def expiry_cutoff(now=None):
-        return (now or timezone.now()) - timezone.timedelta(hours=settings.HELD_UPLOAD_HOURS)
+    def expiry_cutoff(now: datetime | None = None) -> datetime:
+        return (now or timezone.now()) - timedelta(hours=settings.HELD_UPLOAD_HOURS)
 
 
 class HeldUpload(models.Model):
@@ -413,7 +420,7 @@ class HeldUpload(models.Model):
         ordering = ["created_at", "original_name"]
         indexes = [models.Index(fields=["submission_key"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.original_name
 
 
@@ -455,8 +462,8 @@ class TimelineKind(models.TextChoices):
     ANSWER_PUBLISHED = "answer_published", _("A clinic's answer published to the patient")
 
 
-class TimelineEntryQuerySet(models.QuerySet):
-    def public(self):
+class TimelineEntryQuerySet(models.QuerySet["TimelineEntry"]):
+    def public(self) -> "TimelineEntryQuerySet":
         return self.filter(is_public=True)
 
 
@@ -481,11 +488,11 @@ class TimelineEntry(models.Model):
         verbose_name = _("timeline entry")
         verbose_name_plural = _("timeline entries")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.inquiry} · {self.get_kind_display()}"
 
 
-def attachment_path(attachment, filename):
+def attachment_path(attachment: "Attachment", filename: str) -> str:
     return f"inquiries/{attachment.inquiry_id}/{attachment.id}{attachment.extension}"
 
 
@@ -507,11 +514,11 @@ class Attachment(models.Model):
         verbose_name = _("medical record")
         verbose_name_plural = _("medical records")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.original_name
 
     @property
-    def extension(self):
+    def extension(self) -> str:
         return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[self.content_type]
 
 
@@ -549,17 +556,17 @@ COORDINATOR_EMAIL_KINDS = {
 }
 
 
-def new_message_id():
+def new_message_id() -> str:
     """Fixed when the email is written, so that a repeated delivery is recognisably the same message."""
     return make_msgid(idstring="clinic-portal", domain=urlsplit(settings.SITE_URL).hostname or "localhost")
 
 
-def retry_deadline():
+def retry_deadline() -> datetime:
     return timezone.now() + timedelta(hours=settings.EMAIL_RETRY_HOURS)
 
 
-class OutgoingEmailQuerySet(models.QuerySet):
-    def claimable(self, now):
+class OutgoingEmailQuerySet(models.QuerySet["OutgoingEmail"]):
+    def claimable(self, now: datetime) -> "OutgoingEmailQuerySet":
         """Pending, due, and not leased by a worker that may still be sending it."""
         return self.filter(
             models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now),
@@ -567,16 +574,16 @@ class OutgoingEmailQuerySet(models.QuerySet):
             next_attempt_at__lte=now,
         )
 
-    def lagging(self, now):
+    def lagging(self, now: datetime) -> "OutgoingEmailQuerySet":
         return self.filter(
             status=EmailStatus.PENDING,
             created_at__lt=now - timedelta(minutes=settings.EMAIL_LAG_ALERT_MINUTES),
         )
 
-    def failed_unreported(self):
+    def failed_unreported(self) -> "OutgoingEmailQuerySet":
         return self.filter(status=EmailStatus.FAILED, failure_alerted_at__isnull=True)
 
-    def lagging_unreported(self, now):
+    def lagging_unreported(self, now: datetime) -> "OutgoingEmailQuerySet":
         return self.lagging(now).filter(lag_alerted_at__isnull=True)
 
 
@@ -629,6 +636,6 @@ class OutgoingEmail(models.Model):
             models.Index(fields=["status", "created_at"], name="email_status_created"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         # Never the address: this text goes into the audit trail, which outlives an erasure.
         return f"{self.get_kind_display()} #{self.pk}"

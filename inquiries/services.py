@@ -266,11 +266,7 @@ def inquiry_add_patient_reply(
     held: Collection[HeldUpload] = (),
 ) -> TimelineEntry:
     """The patient's reply. The same form sent twice (same submission key) is stored once."""
-    if submission_key and (
-        existing := cast(
-            "TimelineEntry | None", TimelineEntry.objects.filter(submission_key=submission_key).first()
-        )
-    ):
+    if submission_key and (existing := TimelineEntry.objects.filter(submission_key=submission_key).first()):
         return existing
     with removed_on_failure(), transaction.atomic():
         entry = TimelineEntry.objects.create(

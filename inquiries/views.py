@@ -1,7 +1,7 @@
 import uuid
 from collections.abc import Callable
 from functools import partial, wraps
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -211,9 +211,7 @@ def inquiry_thanks(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def inquiry_for_token(reference: str, token: str) -> Inquiry:
-    inquiry = cast(
-        "Inquiry | None", Inquiry.objects.filter(reference=reference, anonymised_at__isnull=True).first()
-    )
+    inquiry = Inquiry.objects.filter(reference=reference, anonymised_at__isnull=True).first()
     if inquiry is None or not inquiry.token_matches(token):
         raise Http404
     return inquiry

@@ -1,15 +1,15 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class WorkerHeartbeatQuerySet(models.QuerySet):
-    def latest_beat(self):
-        return self.aggregate(latest=models.Max("beat_at"))["latest"]
+class WorkerHeartbeatQuerySet(models.QuerySet["WorkerHeartbeat"]):
+    def latest_beat(self) -> datetime | None:
+        return self.aggregate(latest=models.Max("beat_at"))["latest"]  # type: ignore[no-any-return]
 
-    def prune_older_than(self, age):
+    def prune_older_than(self, age: timedelta) -> int:
         return self.filter(beat_at__lt=timezone.now() - age).delete()[0]
 
 
@@ -28,7 +28,7 @@ class WorkerHeartbeat(models.Model):
         verbose_name = _("worker heartbeat")
         verbose_name_plural = _("worker heartbeats")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.hostname}:{self.pid}"
 
 

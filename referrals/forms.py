@@ -1,3 +1,6 @@
+import datetime
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.db import models
 from django.utils import timezone
@@ -6,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from inquiries.forms import FreeTextField
 from referrals.models import ClinicAnswer
+
+if TYPE_CHECKING:
+    from referrals.models import Referral
 
 ANSWER_FIELDS = [
     "can_treat",
@@ -25,11 +31,11 @@ ANSWER_FIELDS = [
 class DateInput(forms.DateInput):
     input_type = "date"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class ClinicAnswerForm(forms.ModelForm):
+class ClinicAnswerForm(forms.ModelForm):  # type: ignore[type-arg]
     """A clinic's answer to the case shared with it: only its own treatments and doctors to choose from."""
 
     class Meta:
@@ -49,29 +55,29 @@ class ClinicAnswerForm(forms.ModelForm):
             "text_language": _("The patient sees your texts as you wrote them, labelled with this language."),
         }
 
-    def __init__(self, *args, referral, **kwargs):
+    def __init__(self, *args: Any, referral: "Referral", **kwargs: Any) -> None:
         kwargs.setdefault("initial", {})
         if kwargs.get("instance") is None:
             kwargs["instance"] = ClinicAnswer(referral=referral)
             kwargs["initial"].setdefault("text_language", referral.clinic.contact_language)
         super().__init__(*args, **kwargs)
         clinic = referral.clinic
-        self.fields["can_treat"].choices = ClinicAnswer._meta.get_field("can_treat").choices
-        self.fields["treatments"].queryset = clinic.treatments.order_by("pk")
-        self.fields["doctor"].queryset = clinic.doctors.all()
-        self.fields["doctor"].empty_label = _("Not decided yet")
+        self.fields["can_treat"].choices = ClinicAnswer._meta.get_field("can_treat").choices  # type: ignore[attr-defined]
+        self.fields["treatments"].queryset = clinic.treatments.order_by("pk")  # type: ignore[attr-defined]
+        self.fields["doctor"].queryset = clinic.doctors.all()  # type: ignore[attr-defined]
+        self.fields["doctor"].empty_label = _("Not decided yet")  # type: ignore[attr-defined]
         for name in ("stay_days", "price_min_krw", "price_max_krw"):
             self.fields[name].widget.attrs.update({"min": 0, "inputmode": "numeric"})
 
-    def clean_earliest_start(self):
+    def clean_earliest_start(self) -> datetime.date | None:
         return _not_in_the_past(self.cleaned_data["earliest_start"])
 
-    def clean_valid_until(self):
+    def clean_valid_until(self) -> datetime.date | None:
         return _not_in_the_past(self.cleaned_data["valid_until"])
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        lowest, highest = cleaned.get("price_min_krw"), cleaned.get("price_max_krw")
+        lowest, highest = cleaned.get("price_min_krw"), cleaned.get("price_max_krw")  # type: ignore[union-attr]
         if lowest is not None and highest is not None and lowest > highest:
             self.add_error(
                 "price_max_krw",
@@ -81,12 +87,12 @@ class ClinicAnswerForm(forms.ModelForm):
             )
         return cleaned
 
-    def answer_data(self):
+    def answer_data(self) -> dict[str, Any]:
         """The answer's fields, for ``referrals.services.answer_submit``."""
         return {name: self.cleaned_data[name] for name in ANSWER_FIELDS}
 
 
-def _not_in_the_past(day):
+def _not_in_the_past(day: datetime.date | None) -> datetime.date | None:
     if day is not None and day < timezone.localdate():
         raise forms.ValidationError(_("Please choose today or a later date."), code="past")
     return day
@@ -112,8 +118,8 @@ class OfferResponseForm(forms.Form):
         help_text=_("Optional with a preference; needed for a question."),
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        if cleaned.get("choice") == OfferChoice.QUESTION and not cleaned.get("message"):
+        if cleaned.get("choice") == OfferChoice.QUESTION and not cleaned.get("message"):  # type: ignore[union-attr]
             self.add_error("message", gettext("Write your question about this offer."))
         return cleaned

@@ -8,6 +8,7 @@ the patient, who then compares the published answers side by side on the follow-
 """
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -20,8 +21,8 @@ from conditions.models import Treatment
 from inquiries.models import Attachment, Inquiry
 
 
-class ReferralQuerySet(models.QuerySet):
-    def open(self, now=None):
+class ReferralQuerySet(models.QuerySet["Referral"]):
+    def open(self, now: datetime | None = None) -> "ReferralQuerySet":
         """Links a clinic may still use: neither revoked nor expired."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
 
@@ -62,10 +63,10 @@ class Referral(models.Model):
         verbose_name_plural = _("cases shared with clinics")
         constraints = [models.UniqueConstraint(fields=["inquiry", "clinic"], name="one_referral_per_clinic")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.inquiry} → {self.clinic}"
 
-    def is_open(self, now=None):
+    def is_open(self, now: datetime | None = None) -> bool:
         return self.revoked_at is None and self.expires_at > (now or timezone.now())
 
 
@@ -75,8 +76,8 @@ class CanTreat(models.TextChoices):
     NEED_MORE_INFORMATION = "more_information", _("We need more information")
 
 
-class ClinicAnswerQuerySet(models.QuerySet):
-    def published(self):
+class ClinicAnswerQuerySet(models.QuerySet["ClinicAnswer"]):
+    def published(self) -> "ClinicAnswerQuerySet":
         return self.filter(published_at__isnull=False)
 
 
@@ -131,9 +132,9 @@ class ClinicAnswer(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.referral)
 
     @property
-    def is_published(self):
+    def is_published(self) -> bool:
         return self.published_at is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
@@ -49,12 +49,11 @@ def new_link_token() -> tuple[str, str]:
 
 def referral_for_token(token: str, now: datetime | None = None) -> Referral | None:
     """The open (not expired, not revoked) referral this token opens, or None."""
-    return cast(
-        "Referral | None",
+    return (
         Referral.objects.open(now or timezone.now())
         .select_related("inquiry", "clinic")
         .filter(token_hash=hash_token(token))
-        .first(),
+        .first()
     )
 
 
@@ -221,16 +220,13 @@ def record_clinic_action(
     """An audit entry for what a clinic did through its link: the referral names the link, never the
     token. The link is the clinic's whoever holds it, so a signed-in staff member opening it is
     recorded as the clinic too."""
-    return cast(
-        AuditEntry,
-        record(
-            action,
-            request=request,
-            user=AnonymousUser(),
-            username=clinic_username(referral.clinic),
-            obj=obj or referral.inquiry,
-            note=f"referral {referral.pk}" + (f", {note}" if note else ""),
-        ),
+    return record(
+        action,
+        request=request,
+        user=AnonymousUser(),
+        username=clinic_username(referral.clinic),
+        obj=obj or referral.inquiry,
+        note=f"referral {referral.pk}" + (f", {note}" if note else ""),
     )
 
 
@@ -252,7 +248,7 @@ def answer_submit(
     with transaction.atomic():
         # Locked: of two answers sent at once, or an answer and its publication, one waits for the other.
         referral = (
-            Referral.objects.open()
+            Referral.objects.open()  # type: ignore[assignment]  # None when the link closed meanwhile
             .select_for_update(of=("self",))
             .select_related("inquiry", "clinic")
             .filter(pk=referral.pk)
@@ -308,11 +304,7 @@ def offer_respond(
     clinic (so the coordinators are told, as of any reply). A preference asks the coordinator to act,
     so it moves the inquiry to review where the workflow allows. The same form sent twice is stored once.
     """
-    if submission_key and (
-        existing := cast(
-            "TimelineEntry | None", TimelineEntry.objects.filter(submission_key=submission_key).first()
-        )
-    ):
+    if submission_key and (existing := TimelineEntry.objects.filter(submission_key=submission_key).first()):
         return existing
     clinic = answer.referral.clinic.name
     if prefers:

@@ -1,7 +1,14 @@
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
+    from django_otp.models import Device
 
 
 class StaffSignInForm(AuthenticationForm):
@@ -19,15 +26,15 @@ class TokenForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: "User | AnonymousUser", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.device = None
+        self.device: Device | None = None
 
-    def find_device(self, token):
+    def find_device(self, token: str) -> "Device | None":
         return match_token(self.user, token)
 
-    def clean_token(self):
+    def clean_token(self) -> str:
         token = "".join(self.cleaned_data["token"].split())
         self.device = self.find_device(token)
         if self.device is None:
@@ -40,12 +47,12 @@ class TokenForm(forms.Form):
 class EnrolForm(TokenForm):
     """The first code of a newly scanned app, checked against that (not yet confirmed) device."""
 
-    def __init__(self, *args, device, **kwargs):
+    def __init__(self, *args: Any, device: "Device", **kwargs: Any) -> None:
         super().__init__(*args, user=device.user, **kwargs)
         self.pending_device = device
         self.fields["token"].label = _("The 6-digit code your app shows now")
 
-    def find_device(self, token):
+    def find_device(self, token: str) -> "Device | None":
         return self.pending_device if self.pending_device.verify_token(token) else None
 
 
@@ -57,14 +64,14 @@ class ConfirmIdentityForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
 
-    def __init__(self, *args, request, **kwargs):
+    def __init__(self, *args: Any, request: "HttpRequest", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request = request
 
-    def clean_secret(self):
+    def clean_secret(self) -> str:
         # Not authenticate(): a code tried as a password would count as a failed sign-in (and lock
         # the account). The view ends the session after a few failures instead.
-        secret = self.cleaned_data["secret"]
+        secret: str = self.cleaned_data["secret"]
         user = self.request.user
         code = "".join(secret.split())
         if code.isalnum() and len(code) <= 16 and match_token(user, code):

@@ -1,11 +1,17 @@
 """Who staff are (coordinator profiles) and what they did (the audit trail)."""
 
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Clinic
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class CoordinatorProfile(models.Model):
@@ -27,11 +33,11 @@ class CoordinatorProfile(models.Model):
         verbose_name = _("coordinator profile")
         verbose_name_plural = _("coordinator profiles")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.user)
 
 
-def languages_of(user):
+def languages_of(user: "User | AnonymousUser") -> list[str]:
     """The languages a staff user answers in (none without a coordinator profile)."""
     profile = getattr(user, "coordinator_profile", None)
     return profile.languages if profile else []
@@ -65,17 +71,17 @@ class AuditAction(models.TextChoices):
     CLINIC_ANSWER = "clinic_answer", _("A clinic answered")
 
 
-class AuditEntryQuerySet(models.QuerySet):
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     """Entries are never changed or deleted through the site; only the retention command prunes them."""
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("Audit entries cannot be changed.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise TypeError("Audit entries cannot be deleted; see prune_older_than().")
 
-    def prune_older_than(self, days, now=None):
-        cutoff = (now or timezone.now()) - timezone.timedelta(days=days)
+    def prune_older_than(self, days: int, now: datetime | None = None) -> int:
+        cutoff = (now or timezone.now()) - timedelta(days=days)
         return models.QuerySet.delete(self.filter(at__lt=cutoff))[0]
 
 
@@ -107,13 +113,13 @@ class AuditEntry(models.Model):
             models.Index(fields=["user", "at"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()} {self.object_repr}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise TypeError("Audit entries cannot be changed.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("Audit entries cannot be deleted.")

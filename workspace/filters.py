@@ -1,5 +1,7 @@
 """The inbox's filters, kept in the URL (so a view can be bookmarked)."""
 
+from typing import TYPE_CHECKING, Any
+
 import django_filters
 from django import forms
 from django.conf import settings
@@ -8,8 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Clinic
 from conditions.models import Condition
-from inquiries.models import Inquiry, InquiryStatus
+from inquiries.models import Inquiry, InquiryQuerySet, InquiryStatus
 from staff.models import languages_of
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ASSIGNED_CHOICES = [("me", _("Assigned to me")), ("none", _("Unassigned")), ("any", _("Anyone"))]
 # The reference breaks ties, so that a row never moves between pages.
@@ -60,46 +65,46 @@ class InboxFilter(django_filters.FilterSet):
         model = Inquiry
         fields: list[str] = []
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: "User", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.filters["condition"].queryset = Condition.objects.published().order_by("slug")
         self.filters["clinic"].queryset = Clinic.objects.published().order_by_name()
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: InquiryQuerySet, name: str, value: str) -> InquiryQuerySet:
         return queryset.search(value)
 
-    def chosen_clinic(self, queryset, name, clinic):
+    def chosen_clinic(self, queryset: InquiryQuerySet, name: str, clinic: Clinic) -> InquiryQuerySet:
         # EXISTS rather than a join: the rows stay in the order of the inquiry's own index.
         names_it = Inquiry.preferred_clinics.through.objects.filter(inquiry_id=OuterRef("pk"), clinic=clinic)
         return queryset.filter(Exists(names_it))
 
-    def assignee(self, queryset, name, value):
+    def assignee(self, queryset: InquiryQuerySet, name: str, value: str) -> InquiryQuerySet:
         if value == "me":
             return queryset.filter(assigned_to=self.user)
         if value == "none":
             return queryset.filter(assigned_to__isnull=True)
         return queryset
 
-    def only_open(self, queryset, name, value):
+    def only_open(self, queryset: InquiryQuerySet, name: str, value: bool) -> InquiryQuerySet:
         return queryset.open() if value else queryset
 
-    def only_overdue(self, queryset, name, value):
+    def only_overdue(self, queryset: InquiryQuerySet, name: str, value: bool) -> InquiryQuerySet:
         return queryset.overdue() if value else queryset
 
-    def only_unread(self, queryset, name, value):
+    def only_unread(self, queryset: InquiryQuerySet, name: str, value: bool) -> InquiryQuerySet:
         return queryset.filter(unread_patient_messages__gt=0) if value else queryset
 
-    def sorted_by(self, queryset, name, value):
+    def sorted_by(self, queryset: InquiryQuerySet, name: str, value: str) -> InquiryQuerySet:
         return queryset.order_by(*SORTS.get(value, SORTS["due"]))
 
     @property
-    def is_default_view(self):
+    def is_default_view(self) -> bool:
         """No filter chosen: the coordinator's own queue."""
         return not any(self.data.get(name) for name in self.filters)
 
 
-def default_queue(queryset, user):
+def default_queue(queryset: InquiryQuerySet, user: "User") -> InquiryQuerySet:
     """Their own open inquiries, then unassigned ones in their languages; most urgent first."""
     languages = languages_of(user)
     unassigned = Q(assigned_to__isnull=True)

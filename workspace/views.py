@@ -179,7 +179,7 @@ def export(request: StaffRequest) -> StreamingHttpResponse:
 
 def _reachable(request: StaffRequest, reference: str) -> Inquiry:
     queryset = Inquiry.objects.visible_to(request.user).select_related("condition", "assigned_to")
-    return cast(Inquiry, get_object_or_404(queryset, reference=reference, anonymised_at__isnull=True))
+    return get_object_or_404(queryset, reference=reference, anonymised_at__isnull=True)
 
 
 def _render_inquiry(
@@ -227,13 +227,13 @@ def _referrals(inquiry: Inquiry, forms: dict[str, VersionedForm]) -> list[Referr
     now = timezone.now()
     failed_publication = cast("PublishForm | None", forms.get("publish"))
     for referral in referrals:
-        referral.link_open = referral.is_open(now)
-        referral.clinic_answer = getattr(referral, "answer", None)
-        referral.revoke_form = RevokeForm(inquiry=inquiry)
+        referral.link_open = referral.is_open(now)  # type: ignore[attr-defined]
+        referral.clinic_answer = getattr(referral, "answer", None)  # type: ignore[attr-defined]
+        referral.revoke_form = RevokeForm(inquiry=inquiry)  # type: ignore[attr-defined]
         if failed_publication is not None and failed_publication.referral.pk == referral.pk:
-            referral.publish_form = failed_publication
+            referral.publish_form = failed_publication  # type: ignore[attr-defined]
         else:
-            referral.publish_form = PublishForm(inquiry=inquiry, referral=referral)
+            referral.publish_form = PublishForm(inquiry=inquiry, referral=referral)  # type: ignore[attr-defined]
     return referrals
 
 
@@ -452,9 +452,7 @@ def _previews(inquiry: Inquiry, form: ShareForm) -> list[dict[str, Any]]:
 
 def _referral(request: StaffRequest, reference: str, referral_id: UUID) -> Referral:
     inquiry = _reachable(request, reference)
-    return cast(
-        Referral, get_object_or_404(inquiry.referrals.select_related("clinic", "answer"), pk=referral_id)
-    )
+    return get_object_or_404(inquiry.referrals.select_related("clinic", "answer"), pk=referral_id)
 
 
 @workspace_page
