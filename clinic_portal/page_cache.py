@@ -1,9 +1,11 @@
 """Whole public pages kept in the shared cache, per address and language, for visitors without a session.
 
 What a public page shows changes only when its content is edited (conditions, clinics and what links
-them) or when the day turns (accreditations and reviews lapse by date). A page's key therefore holds a
-content version, set anew after every committed change to that content, and the date: nothing has to
-find and delete the pages an edit touched, and a lost version simply starts a new one.
+them) or when the day turns (accreditations and reviews lapse by date). A page is therefore stored
+with the content version it shows, which is set anew after every committed change to that content,
+under a key that holds the date; the version and the page are read together, in one round trip, and
+a page of an older version is rendered anew. Nothing has to find and delete the pages an edit
+touched, and a lost version simply starts a new one.
 
 The two values of a page that belong to one visitor, the CSRF token and a form's submission key, are
 stored as placeholders and filled in for each response: no visitor ever receives another's token, and
@@ -61,10 +63,11 @@ def _cache() -> BaseCache:
     return caches[settings.PAGE_CACHE_ALIAS]
 
 
-def content_version() -> int:
-    """When public content last changed, in nanoseconds; set now when the cache has none."""
+def content_version(known: Any = None) -> int:
+    """When public content last changed, in nanoseconds (``known``: the value already read from the
+    cache, if any); set now when the cache has none."""
     cache = _cache()
-    version = cache.get(VERSION_KEY)
+    version = cache.get(VERSION_KEY) if known is None else known
     if version is None:
         version = time.time_ns()
         if not cache.add(VERSION_KEY, version, timeout=None):
@@ -95,10 +98,10 @@ def _cacheable_request(request: HttpRequest, query_names: Collection[str]) -> bo
     )
 
 
-def _page_key(request: HttpRequest, version: int) -> str:
+def _page_key(request: HttpRequest) -> str:
     address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     digest = hashlib.sha256(address.encode()).hexdigest()
-    return f"page:{version}:{timezone.localdate().isoformat()}:{digest}"
+    return f"page:{timezone.localdate().isoformat()}:{digest}"
 
 
 def _with_placeholders(content: bytes) -> bytes:
@@ -195,10 +198,11 @@ def cached_page(query: Collection[str] | Callable[[], Collection[str]] = ()) -> 
             query_names = query() if callable(query) else query
             if not _cacheable_request(request, query_names) or _is_shared_cache_degraded(cache):
                 return view(request, *args, **kwargs)
-            version = content_version()
-            key = _page_key(request, version)
-            stored = cache.get(key)
-            if stored is None:
+            key = _page_key(request)
+            found = cache.get_many([VERSION_KEY, key])
+            version = content_version(found.get(VERSION_KEY))
+            stored = found.get(key)
+            if stored is None or stored["version"] != version:
                 response = view(request, *args, **kwargs)
                 if (
                     not isinstance(response, HttpResponse)
@@ -210,7 +214,12 @@ def cached_page(query: Collection[str] | Callable[[], Collection[str]] = ()) -> 
                 content = _with_placeholders(response.content)
                 headers = dict(response.items())
                 headers.pop("Content-Length", None)
-                stored = {"content": content, "headers": headers, "gzip": _compressed_parts(content)}
+                stored = {
+                    "version": version,
+                    "content": content,
+                    "headers": headers,
+                    "gzip": _compressed_parts(content),
+                }
                 cache.set(key, stored, PAGE_TIMEOUT_SECONDS)
             return _response_for(request, stored, version)
 
