@@ -116,7 +116,11 @@ def add_clinics(start, stop, batch_size=5_000):
     cities = [city.value for city in City]
     services = [service.value for service in Service]
     ids = []
-    for first in range(start, stop, batch_size):
+    first = start
+    while first < stop:
+        # A small first batch, then statistics: PostgreSQL plans its foreign-key checks once per
+        # session, and plans made while the tables were nearly empty scan them whole on every row.
+        size = batch_size if first > start else min(batch_size, 1_000)
         with transaction.atomic():
             clinics = Clinic.objects.bulk_create(
                 Clinic(
@@ -132,7 +136,7 @@ def add_clinics(start, stop, batch_size=5_000):
                     foreign_patient_registration_number=f"B-{number:06d}",
                     is_published=rng.random() > 0.05,
                 )
-                for number in range(first, min(first + batch_size, stop))
+                for number in range(first, min(first + size, stop))
             )
             ClinicTreatment.objects.bulk_create(
                 ClinicTreatment(clinic=clinic, treatment=treatment)
@@ -158,6 +162,9 @@ def add_clinics(start, stop, batch_size=5_000):
                 if clinic.pk % 3 == 0
             )
         ids.extend(clinic.pk for clinic in clinics)
+        if first == start:
+            analyse()
+        first += size
     return ids
 
 

@@ -282,6 +282,10 @@ class ClinicQuerySet(SearchTextQuerySet["Clinic"]):
 # The clinics whose names hold a search that are ranked by closeness before the others: enough for
 # the pages anyone reads, few enough to rank in one short query however many clinics match.
 RANKED_NAME_MATCHES = 100
+# A search found more clinics than the paginator counts: its page is first looked for among this many
+# times as many clinics as it needs, read in name order, then among ten times more, and so on.
+FIRST_NAME_WINDOW_FACTOR = 2
+LAST_NAME_WINDOW = 4_000
 
 
 class RankedSearchResults:
@@ -300,12 +304,15 @@ class RankedSearchResults:
         self.terms = search_terms(query)
         self.found = clinics.search(query)
         self._ranked: list[tuple[Any, float | None]] | None = None
+        self._found_more_than_counted = False
 
     def count(self) -> int:
         return self.found.count()
 
     def count_up_to(self, limit: int) -> int:
-        return self.found.count_up_to(limit)
+        count = self.found.count_up_to(limit)
+        self._found_more_than_counted = count >= limit
+        return count
 
     def __iter__(self) -> "Iterator[Clinic]":
         return iter(self[0 : self.count()])
@@ -318,22 +325,46 @@ class RankedSearchResults:
             return []
         ranked = self._ranked_name_matches()
         page_ranked = [pk for pk, _rank in ranked[start:stop]]
-        condition = Q(pk__in=page_ranked)
-        if stop > len(ranked):
-            others = (
-                self.found.order_by_name()
-                .exclude(pk__in=[pk for pk, _rank in ranked])
-                .values("pk")[max(start - len(ranked), 0) : stop - len(ranked)]
-            )
-            condition |= Q(pk__in=others)
+        clinics = self._page(
+            page_ranked, [pk for pk, _rank in ranked], start - len(ranked), stop - len(ranked)
+        )
         rank_of = dict(ranked)
         position = {pk: number for number, pk in enumerate(page_ranked)}
-        clinics = list(self.clinics.filter(condition).order_by_name())
         # The ranked ones first, in their order; the others keep the order by name.
         clinics.sort(key=lambda clinic: position.get(clinic.pk, len(position)))
         for clinic in clinics:
             clinic.search_rank = rank_of.get(clinic.pk)  # type: ignore[attr-defined]
         return clinics
+
+    def _page(self, page_ranked: list[Any], ranked: list[Any], first: int, last: int) -> "list[Clinic]":
+        """The clinics ``page_ranked`` and the other clinics found, from ``first`` to ``last`` by name.
+
+        When the search found more clinics than the paginator counts, most clinics may hold its terms.
+        PostgreSQL cannot tell: the search texts are too long for its statistics, so it would look every
+        match up in the trigram index, check and sort them all (1.3 s for a common word at 100,000
+        clinics). The others are then first looked for in a window of the clinics in name order (an
+        index read that stops early), growing tenfold while the page is not full, up to
+        ``LAST_NAME_WINDOW`` clinics; past it, the trigram index finds them.
+        """
+        if last <= 0:
+            return list(self.clinics.filter(pk__in=page_ranked).order_by_name())
+        first = max(first, 0)
+        window: int | None = None
+        if self._found_more_than_counted:
+            window = last * FIRST_NAME_WINDOW_FACTOR
+        while True:
+            found = self.found
+            if window is not None:
+                in_window = self.clinics.order_by_name().values("pk")[:window]
+                found = self.clinics.search(self.query, use_index=False).filter(pk__in=in_window)
+            others = list(
+                found.exclude(pk__in=ranked).order_by_name().values_list("pk", flat=True)[first:last]
+            )
+            if window is None or len(others) == last - first:
+                # Fetched by their keys: "these keys or those of a subquery" would be read in name order
+                # through the whole table.
+                return list(self.clinics.filter(pk__in=page_ranked + others).order_by_name())
+            window = window * 10 if window * 10 <= LAST_NAME_WINDOW else None
 
     def _ranked_name_matches(self) -> list[tuple[Any, float | None]]:
         """[(pk, similarity or None)] of the clinics whose names hold every term, best first."""

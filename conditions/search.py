@@ -24,6 +24,8 @@ from urllib.parse import urlencode
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connections, models
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -227,10 +229,22 @@ class SearchTextQuerySet(models.QuerySet[_M]):
 
     search_similarity_field = "search_text"
 
-    def search(self, query: str) -> Self:
+    def search(self, query: str, *, use_index: bool = True) -> Self:
+        """The objects whose search text holds every term of ``query``.
+
+        ``use_index=False`` matches an expression no index answers, so that the terms are checked on
+        the rows the rest of the query reads (an ordered index read that stops early, say) instead of
+        being looked up in the trigram index for every object that holds them.
+        """
         queryset = self
+        field = "search_text"
+        if not use_index:
+            queryset = queryset.alias(
+                search_text_unindexed=Concat(F("search_text"), Value(""), output_field=models.TextField())
+            )
+            field = "search_text_unindexed"
         for term in search_terms(query):
-            queryset = queryset.filter(search_text__contains=term)
+            queryset = queryset.filter(**{f"{field}__contains": term})
         return queryset
 
     def closest(self, query: str, limit: int = 5, vocabulary: dict[str, str] | None = None) -> list[_M]:

@@ -75,7 +75,8 @@ def small_pages(monkeypatch):
         # a search also reads the clinics whose names hold it, ranked
         ({"q": "clinic"}, 9),
         ({"q": "clinic", "page": "2"}, 9),
-        ({"q": "spasticity"}, 9),
+        # … and the others found, by name
+        ({"q": "spasticity"}, 10),
     ],
 )
 def test_directory_and_search_queries_do_not_grow_with_the_clinics(
@@ -92,6 +93,52 @@ def test_directory_and_search_queries_do_not_grow_with_the_clinics(
         html = page_text(client.get("/en/clinics/", params))
     # A page past the end shows the last one.
     assert len(card_slugs(html)) == min(count, 20)
+
+
+# --- a search most clinics match -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first_window_factor", "last_window"),
+    [
+        (2, 4000),  # as configured: the first window holds the page
+        (1, 300),  # windows of 3, then 30 clinics
+        (1, 5),  # past the last window: the trigram index finds them
+    ],
+)
+def test_a_search_found_past_the_count_pages_through_its_matches_by_name(
+    client, monkeypatch, first_window_factor, last_window
+):
+    monkeypatch.setattr(clinics.views, "CLINICS_PER_PAGE", 3)
+    monkeypatch.setattr(clinics.views, "CLINICS_COUNTED", 4)
+    monkeypatch.setattr(clinics.models, "FIRST_NAME_WINDOW_FACTOR", first_window_factor)
+    monkeypatch.setattr(clinics.models, "LAST_NAME_WINDOW", last_window)
+    spasticity = make_treatment(name_en="Spasticity management")
+    speech = make_treatment(name_en="Speech therapy")
+    # Few matches among the first names, every clinic from the twentieth on.
+    for number in range(30):
+        offers = spasticity if number % 4 == 0 or number >= 20 else speech
+        make_clinic(slug=f"c-{number:02d}", name_en=f"Centre {number:02d}", treatments=[offers])
+    matching = [f"c-{number:02d}" for number in range(30) if number % 4 == 0 or number >= 20]
+
+    pages = walk_pages(client, "/en/clinics/", {"q": "spasticity"})
+
+    assert [slug for slugs, _heading, _indicator in pages for slug in slugs] == matching
+    assert all(len(slugs) == 3 for slugs, _heading, _indicator in pages[:-1])
+
+
+def test_a_search_can_leave_the_trigram_index_alone(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL plans only")
+    make_clinic(slug="alpha", name_en="Alpha Hospital")
+    for use_index in (True, False):
+        query = Clinic.objects.published().search("rehabilitation", use_index=use_index).values("pk")
+        with connection.cursor() as cursor:
+            # With reading the table priced out, the planner takes any index that answers the terms.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            plan = query.explain()
+        assert ("clinics_clinic_search_trgm" in plan) is use_index, plan
 
 
 # --- order by name, in the reader's language ------------------------------------------------------
