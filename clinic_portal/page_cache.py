@@ -202,7 +202,7 @@ def cached_page(query: Collection[str] | Callable[[], Collection[str]] = ()) -> 
             found = cache.get_many([VERSION_KEY, key])
             version = content_version(found.get(VERSION_KEY))
             stored = found.get(key)
-            if stored is None or stored["version"] != version:
+            if stored is None or stored.get("version") != version:
                 response = view(request, *args, **kwargs)
                 if (
                     not isinstance(response, HttpResponse)

@@ -142,7 +142,12 @@ class InquiryQuerySet(SearchTextQuerySet["Inquiry"]):
 
     def overdue(self, now: datetime | None = None) -> "InquiryQuerySet":
         """Open, not yet answered, and past the first-response target."""
-        return self.awaiting_first_response().filter(first_response_due_at__lt=now or timezone.now())
+        return self.open().filter(self.overdue_condition(now))
+
+    @staticmethod
+    def overdue_condition(now: datetime | None = None) -> models.Q:
+        """What makes an open inquiry overdue: not yet answered, and past the first-response target."""
+        return models.Q(first_responded_at__isnull=True, first_response_due_at__lt=now or timezone.now())
 
     def visible_to(self, user: "User | AnonymousUser") -> "InquiryQuerySet":
         """The one rule for which inquiries a staff user may reach; every staff path goes through it.

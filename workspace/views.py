@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -95,19 +95,18 @@ def workspace_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpR
 def _status_counts(
     reachable: InquiryQuerySet, user: User
 ) -> tuple[list[tuple[InquiryStatus, int]], dict[str, int]]:
-    """Open inquiries per status, and mine / unassigned / overdue. Open ones only (never a count of
-    every closed inquiry), each count from an index of its own."""
-    open_inquiries = reachable.open()
-    per_status = dict(open_inquiries.order_by().values_list("status").annotate(n=Count("pk")))
+    """Open inquiries per status, and mine / unassigned / overdue, in one read of the open inquiries
+    (through the status index: never a count of every closed inquiry)."""
+    counted = reachable.open().aggregate(
+        **{f"status_{status.value}": Count("pk", filter=Q(status=status)) for status in OPEN_STATUSES},
+        mine=Count("pk", filter=Q(assigned_to=user)),
+        unassigned=Count("pk", filter=Q(assigned_to__isnull=True)),
+        overdue=Count("pk", filter=InquiryQuerySet.overdue_condition()),
+    )
     by_status: list[tuple[InquiryStatus, int]] = [
-        (status, per_status.get(status.value, 0)) for status in OPEN_STATUSES
+        (status, counted[f"status_{status.value}"]) for status in OPEN_STATUSES
     ]
-    counts = {
-        "mine": open_inquiries.filter(assigned_to=user).count(),
-        "unassigned": open_inquiries.filter(assigned_to__isnull=True).count(),
-        "overdue": reachable.overdue().count(),
-    }
-    return by_status, counts
+    return by_status, {name: counted[name] for name in ("mine", "unassigned", "overdue")}
 
 
 def _inbox_rows(request: StaffRequest) -> tuple[InquiryQuerySet, InboxFilter, InquiryQuerySet]:
