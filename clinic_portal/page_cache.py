@@ -109,45 +109,45 @@ def _with_placeholders(content: bytes) -> bytes:
     return _SUBMISSION_KEY_INPUT.sub(rb"\1" + SUBMISSION_KEY_PLACEHOLDER + rb"\2", content)
 
 
-def _tokens(request: HttpRequest, content: bytes) -> dict[bytes, Callable[[], bytes]]:
-    csrf_token = get_token(request).encode() if CSRF_PLACEHOLDER in content else b""
+def _tokens(request: HttpRequest, parts: list[bytes]) -> dict[bytes, Callable[[], bytes]]:
+    csrf_token = get_token(request).encode() if CSRF_PLACEHOLDER in parts[1::2] else b""
     return {
         CSRF_PLACEHOLDER: lambda: csrf_token,
         SUBMISSION_KEY_PLACEHOLDER: lambda: str(uuid.uuid4()).encode(),
     }
 
 
-def _for_visitor(request: HttpRequest, content: bytes) -> bytes:
-    tokens = _tokens(request, content)
-    parts = _PLACEHOLDERS.split(content)
-    for index in range(1, len(parts), 2):
-        parts[index] = tokens[parts[index]]()
-    return b"".join(parts)
+def _for_visitor(request: HttpRequest, parts: list[bytes]) -> bytes:
+    """The page for this visitor: ``parts`` (the text between the placeholders, and the placeholders)
+    with the visitor's tokens in place of the placeholders."""
+    tokens = _tokens(request, parts)
+    return b"".join(tokens[part]() if index % 2 else part for index, part in enumerate(parts))
 
 
-def _compressed_parts(content: bytes) -> list[bytes] | None:
+def _compressed_parts(parts: list[bytes]) -> list[bytes] | None:
     """The page as raw deflate data, with the placeholders between the parts left as they are.
 
     Every second item is a placeholder; the others are the compressed text between them, each ending
     on a flush, the last one ending the stream. In place of each token the compressor reads NUL
     bytes of the token's length, and its output for them is dropped: the parts keep referring back
     across a token at the right distances, and never into it, since a page holds no NUL. ``None``
-    for content that holds one.
+    for a page that holds one.
     """
-    if b"\0" in content:
+    if any(b"\0" in part for part in parts[::2]):
         return None
     compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    parts = _PLACEHOLDERS.split(content)
+    compressed = []
     for index, part in enumerate(parts):
         if index % 2:
             compressor.compress(b"\0" * TOKEN_LENGTHS[part])
             compressor.flush(zlib.Z_SYNC_FLUSH)
+            compressed.append(part)
         else:
             last = index == len(parts) - 1
-            parts[index] = compressor.compress(part) + compressor.flush(
-                zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH
+            compressed.append(
+                compressor.compress(part) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
             )
-    return parts
+    return compressed
 
 
 def _stored_block(data: bytes) -> bytes:
@@ -155,22 +155,21 @@ def _stored_block(data: bytes) -> bytes:
     return b"\x00" + len(data).to_bytes(2, "little") + (len(data) ^ 0xFFFF).to_bytes(2, "little") + data
 
 
-def _gzipped_for_visitor(request: HttpRequest, content: bytes, compressed: list[bytes]) -> bytes | None:
+def _gzipped_for_visitor(request: HttpRequest, parts: list[bytes], compressed: list[bytes]) -> bytes | None:
     """The page gzipped for this visitor: ``compressed`` with the visitor's tokens in stored blocks,
     padded as every compressed page is (``PageGZipMiddleware``); ``None`` if a token is not of the
     length it was compressed for."""
-    tokens = _tokens(request, content)
-    raw = _PLACEHOLDERS.split(content)
-    crc = zlib.crc32(raw[0])
-    size = len(raw[0])
+    tokens = _tokens(request, parts)
+    crc = zlib.crc32(parts[0])
+    size = len(parts[0])
     member = [PageGZipMiddleware.header(), compressed[0]]
     for index in range(1, len(compressed), 2):
         token = tokens[compressed[index]]()
         if len(token) != TOKEN_LENGTHS[compressed[index]]:
             return None
         member += [_stored_block(token), compressed[index + 1]]
-        crc = zlib.crc32(raw[index + 1], zlib.crc32(token, crc))
-        size += len(token) + len(raw[index + 1])
+        crc = zlib.crc32(parts[index + 1], zlib.crc32(token, crc))
+        size += len(token) + len(parts[index + 1])
     member.append(crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little"))
     return b"".join(member)
 
@@ -211,14 +210,15 @@ def cached_page(query: Collection[str] | Callable[[], Collection[str]] = ()) -> 
                     or response.has_header("Set-Cookie")
                 ):
                     return response
-                content = _with_placeholders(response.content)
+                # Split once, here: every response fills in the placeholders between the parts.
+                parts = _PLACEHOLDERS.split(_with_placeholders(response.content))
                 headers = dict(response.items())
                 headers.pop("Content-Length", None)
                 stored = {
                     "version": version,
-                    "content": content,
+                    "parts": parts,
                     "headers": headers,
-                    "gzip": _compressed_parts(content),
+                    "gzip": _compressed_parts(parts),
                 }
                 cache.set(key, stored, PAGE_TIMEOUT_SECONDS)
             return _response_for(request, stored, version)
@@ -229,20 +229,20 @@ def cached_page(query: Collection[str] | Callable[[], Collection[str]] = ()) -> 
 
 
 def _response_for(request: HttpRequest, stored: dict[str, Any], version: int) -> HttpResponse:
-    content: bytes = stored["content"]
-    has_tokens = CSRF_PLACEHOLDER in content or SUBMISSION_KEY_PLACEHOLDER in content
+    parts: list[bytes] = stored["parts"]
+    has_tokens = len(parts) > 1
     gzipped = None
     if stored.get("gzip") and re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
-        gzipped = _gzipped_for_visitor(request, content, stored["gzip"])
+        gzipped = _gzipped_for_visitor(request, parts, stored["gzip"])
     if gzipped is not None:
         response = HttpResponse(gzipped, headers=stored["headers"])
         response["Content-Encoding"] = "gzip"
         if not has_tokens:
             # What ConditionalGetMiddleware would have named the page before compression, weak as
             # PageGZipMiddleware makes it: the padding differs from one response to the next.
-            response["ETag"] = f'W/"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
+            response["ETag"] = f'W/"{hashlib.md5(parts[0], usedforsecurity=False).hexdigest()}"'
     else:
-        response = HttpResponse(_for_visitor(request, content), headers=stored["headers"])
+        response = HttpResponse(_for_visitor(request, parts), headers=stored["headers"])
     response["Content-Length"] = str(len(response.content))
     patch_vary_headers(response, ("Accept-Encoding",))
     if not has_tokens:

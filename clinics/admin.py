@@ -85,22 +85,11 @@ class DoctorInline(TranslationStackedInline):
     model = Doctor
     form = DoctorForm
     extra = 0
+    # The form's fields, with the photo's preview above the photo.
     fields = [
-        "slug",
-        "name",
-        "title",
-        "is_published",
-        "specialties",
-        "languages",
-        "practising_since",
-        "focus_conditions",
-        "focus_treatments",
-        "training",
-        "board_certification",
-        "preview",
-        "photo",
-        "photo_alt_text",
-        "position",
+        name
+        for field in DoctorForm.Meta.fields
+        for name in (["preview", field] if field == "photo" else [field])
     ]
     readonly_fields = ["preview"]
     autocomplete_fields = ["specialties", "focus_conditions", "focus_treatments"]
