@@ -355,7 +355,7 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 # --- Staff access ---------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or address
-    "django.contrib.auth.backends.ModelBackend",
+    "staff.backends.ModelBackendInOneQuery",
 ]
 LOGIN_URL = "staff:login"
 # Pages only staff with a confirmed second factor may open.

@@ -22,7 +22,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from clinics.models import Clinic
 from conditions.models import Condition
 from conditions.search import SearchTextQuerySet, normalize
-from staff.models import CoordinatorProfile
+from staff.models import clinics_limited_to
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -162,11 +162,7 @@ class InquiryQuerySet(SearchTextQuerySet["Inquiry"]):
             return self
         if not user.has_perm("inquiries.view_inquiry"):
             return self.none()
-        limited_to = list(
-            CoordinatorProfile.clinics.through.objects.filter(coordinatorprofile__user=user).values_list(
-                "clinic_id", flat=True
-            )
-        )
+        limited_to = clinics_limited_to(user)
         if not limited_to:
             return self
         names_one = Inquiry.preferred_clinics.through.objects.filter(

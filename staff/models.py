@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,8 +40,34 @@ class CoordinatorProfile(models.Model):
 
 def languages_of(user: "User | AnonymousUser") -> list[str]:
     """The languages a staff user answers in (none without a coordinator profile)."""
-    profile = getattr(user, "coordinator_profile", None)
-    return profile.languages if profile else []
+    # Lists of coordinators load their profiles with them; the signed-in user's is read with its scope.
+    if user.is_authenticated and get_user_model().coordinator_profile.is_cached(user):
+        profile = getattr(user, "coordinator_profile", None)
+        return profile.languages if profile else []
+    return _coordinator_scope(user)[0]
+
+
+def clinics_limited_to(user: "User | AnonymousUser") -> list[int]:
+    """The clinics a coordinator is limited to; empty for one who may see every request."""
+    return _coordinator_scope(user)[1]
+
+
+def _coordinator_scope(user: "User | AnonymousUser") -> tuple[list[str], list[int]]:
+    """A staff user's languages and clinic limits, read in one query once per request.
+
+    Kept on the user object, which Django loads anew for every request, so a change to the
+    profile takes effect on the next one.
+    """
+    if not user.is_authenticated:
+        return [], []
+    scope: tuple[list[str], list[int]] | None = getattr(user, "_coordinator_scope", None)
+    if scope is None:
+        rows = list(CoordinatorProfile.objects.filter(user=user).values_list("languages", "clinics"))
+        languages = rows[0][0] if rows else []
+        clinics = [clinic for _, clinic in rows if clinic is not None]
+        scope = (languages, clinics)
+        user._coordinator_scope = scope  # type: ignore[attr-defined]
+    return scope
 
 
 class AuditAction(models.TextChoices):

@@ -6,10 +6,13 @@ import time
 from html import unescape
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
@@ -144,6 +147,29 @@ def test_a_lead_exports_every_inquiry_without_health_data(inquiries):
         assert private not in csv
     entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
     assert sorted(entry.changes["references"]) == sorted(inquiry.reference for inquiry in inquiries)
+
+
+def test_a_users_own_and_group_permissions_are_read_together_in_one_query():
+    coordinator = make_staff("perms", COORDINATOR)
+    coordinator.user_permissions.add(Permission.objects.get(codename="view_all_inquiries"))
+    group_permissions = {
+        f"{permission.content_type.app_label}.{permission.codename}"
+        for permission in Permission.objects.filter(group__name=COORDINATOR)
+    }
+    fresh = get_user_model().objects.get(pk=coordinator.pk)
+    with CaptureQueriesContext(connection) as queries:
+        granted = fresh.get_all_permissions()
+        assert fresh.has_perm("inquiries.view_all_inquiries")
+        assert fresh.has_perm("inquiries.view_inquiry")
+        assert not fresh.has_perm("clinics.delete_clinic")
+    assert len(queries) == 1
+    assert granted == group_permissions | {"inquiries.view_all_inquiries"}
+    assert "inquiries.view_inquiry" in group_permissions
+    coordinator.is_active = False
+    coordinator.save()
+    assert get_user_model().objects.get(pk=coordinator.pk).get_all_permissions() == set()
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "a-long-password")
+    assert len(admin.get_all_permissions()) == Permission.objects.count()
 
 
 def test_deactivation_or_a_removed_clinic_ends_access_on_the_next_request(inquiries, clinics):

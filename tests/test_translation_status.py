@@ -165,11 +165,11 @@ def add_condition(number):
 
 def test_a_page_takes_the_same_number_of_queries_however_many_objects(editor, django_assert_num_queries):
     editor.get(URL)  # the session and permissions, as on any page
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         first = editor.get(URL, {"kind": "conditions"})
     for number in range(5):
         add_condition(number)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         more = editor.get(URL, {"kind": "conditions"})
     assert len(more.context["rows"]) == len(first.context["rows"]) + 5
     added = Condition.objects.get(slug="condition-0")

@@ -145,19 +145,28 @@ def test_a_limited_coordinator_sees_only_their_clinics_requests(requests_in, tea
 
 def test_the_inbox_costs_the_same_number_of_queries_for_few_and_many_rows(client, requests_in, team):
     lead = signed_in(team["lead"])
+    limited = signed_in(team["limited"])
 
-    def queries():
+    def queries(staff, url):
         with CaptureQueriesContext(connection) as captured:
-            assert lead.get("/workspace/?assigned=any").status_code == 200
+            assert staff.get(url).status_code == 200
         return len(captured)
 
-    # Session, user, second factor, the user's and their groups' permissions, the page's rows and their
-    # clinics, every count in one read, the condition and clinic choices of the filter.
-    few = queries()
-    assert few == 10
+    # Session, user, second factor, the permissions of the user and their groups (one read), the page's
+    # rows and their clinics, every count in one read, the condition and clinic choices of the filter.
+    few = queries(lead, "/workspace/?assigned=any")
+    assert few == 9
+    # A coordinator's languages and clinics are one more read; the chosen condition and clinic are
+    # checked against the choices the menus show, not read again.
+    filtered = "/workspace/?assigned=any&condition=clonus&clinic=hanbit-neuroscience-hospital"
+    few_filtered = queries(limited, filtered)
+    assert few_filtered == 10
+    rows_before = len(references(limited.get(filtered)))
     for number in range(12):
         submit(client, email=f"more{number}@example.com")
-    assert queries() == few
+    assert queries(lead, "/workspace/?assigned=any") == few
+    assert queries(limited, filtered) == few_filtered
+    assert len(references(limited.get(filtered))) > rows_before
 
 
 # --- one inquiry ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The inbox's filters, kept in the URL (so a view can be bookmarked)."""
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import django_filters
@@ -34,19 +35,11 @@ class InboxFilter(django_filters.FilterSet):
     language = django_filters.ChoiceFilter(
         label=_("Language"), choices=settings.LANGUAGES, empty_label=_("Any")
     )
-    condition = django_filters.ModelChoiceFilter(
-        label=_("Condition"),
-        queryset=Condition.objects.published(),
-        to_field_name="slug",
-        empty_label=_("Any"),
+    # Choices by slug, read once per request: the same list validates the value and renders the menu.
+    condition = django_filters.ChoiceFilter(
+        label=_("Condition"), field_name="condition__slug", empty_label=_("Any")
     )
-    clinic = django_filters.ModelChoiceFilter(
-        label=_("Clinic"),
-        queryset=Clinic.objects.published(),
-        to_field_name="slug",
-        method="chosen_clinic",
-        empty_label=_("Any"),
-    )
+    clinic = django_filters.ChoiceFilter(label=_("Clinic"), method="chosen_clinic", empty_label=_("Any"))
     assigned = django_filters.ChoiceFilter(
         label=_("Assigned"), choices=ASSIGNED_CHOICES, method="assignee", empty_label=_("Any")
     )
@@ -68,15 +61,25 @@ class InboxFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: "User", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.filters["condition"].queryset = Condition.objects.published().order_by("slug")
-        self.filters["clinic"].queryset = Clinic.objects.published().order_by_name()
+        # Read when first needed (a value to check or the menu to render), then kept for the request.
+        self.filters["condition"].extra["choices"] = cache(
+            lambda: [
+                (condition.slug, str(condition))
+                for condition in Condition.objects.published().order_by("slug")
+            ]
+        )
+        self.filters["clinic"].extra["choices"] = cache(
+            lambda: [(clinic.slug, str(clinic)) for clinic in Clinic.objects.published().order_by_name()]
+        )
 
     def search(self, queryset: InquiryQuerySet, name: str, value: str) -> InquiryQuerySet:
         return queryset.search(value)
 
-    def chosen_clinic(self, queryset: InquiryQuerySet, name: str, clinic: Clinic) -> InquiryQuerySet:
+    def chosen_clinic(self, queryset: InquiryQuerySet, name: str, slug: str) -> InquiryQuerySet:
         # EXISTS rather than a join: the rows stay in the order of the inquiry's own index.
-        names_it = Inquiry.preferred_clinics.through.objects.filter(inquiry_id=OuterRef("pk"), clinic=clinic)
+        names_it = Inquiry.preferred_clinics.through.objects.filter(
+            inquiry_id=OuterRef("pk"), clinic__slug=slug
+        )
         return queryset.filter(Exists(names_it))
 
     def assignee(self, queryset: InquiryQuerySet, name: str, value: str) -> InquiryQuerySet:
