@@ -208,8 +208,9 @@ def _inquiry_store(
         _save_attachments(inquiry=inquiry, uploads=uploads, timeline_entry=entry)
         uploads_discard(held)
         uploads_discard(discarded)
-        _send_link_to_patient(inquiry=inquiry, token=token, kind=EmailKind.PATIENT_CONFIRMATION)
-        _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_NEW)
+        with tasks.delivered_together():
+            _send_link_to_patient(inquiry=inquiry, token=token, kind=EmailKind.PATIENT_CONFIRMATION)
+            _notify_coordinators(inquiry=inquiry, kind=EmailKind.COORDINATOR_NEW)
     return inquiry, token
 
 

@@ -28,4 +28,5 @@ class ModelBackendInOneQuery(ModelBackend):
                 f"{app_label}.{codename}"
                 for app_label, codename in permissions.values_list("content_type__app_label", "codename")
             }
-        return user_obj._perm_cache
+        cached: set[str] = user_obj._perm_cache
+        return cached

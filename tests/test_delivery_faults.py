@@ -155,6 +155,51 @@ def test_a_worker_killed_after_the_smtp_server_accepted_never_leaves_the_email_s
     assert second.poll() is None
 
 
+def test_a_worker_killed_on_the_first_of_two_emails_sent_together_leaves_the_second_to_the_reaper(
+    start_worker, smtp
+):
+    release = threading.Event()
+    smtp.behaviour.stall_after_data = release
+    with tasks.delivered_together():
+        first = OutgoingEmail.objects.create(kind="patient_confirmation", to="anna@example.com", subject="S")
+        tasks.schedule(first.pk)
+        second = OutgoingEmail.objects.create(
+            kind="coordinator_new", to="desk@clinicportal.example", subject="S"
+        )
+        tasks.schedule(second.pk)
+    worker = start_worker("first")
+    wait_for(smtp.stalled.is_set, timeout=30, message="the SMTP server to hold the first message")
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    smtp.behaviour.stall_after_data = None
+    release.set()
+
+    # The second was never taken up: the reaper queues it at once, while the first waits for its lease.
+    second.refresh_from_db()
+    assert (second.status, second.attempts, second.lease_until) == (EmailStatus.PENDING, 0, None)
+    check_delivery()
+    start_worker("second")
+    wait_for(
+        lambda: OutgoingEmail.objects.get(pk=second.pk).status == EmailStatus.SENT,
+        timeout=30,
+        message="the second email",
+    )
+    assert OutgoingEmail.objects.get(pk=first.pk).status == EmailStatus.PENDING
+    wait_for(
+        lambda: timezone.now() > OutgoingEmail.objects.get(pk=first.pk).lease_until,
+        timeout=LEASE_SECONDS + 2,
+        message="the first email's lease to expire",
+    )
+    check_delivery()
+    wait_for(
+        lambda: OutgoingEmail.objects.get(pk=first.pk).status == EmailStatus.SENT,
+        timeout=30,
+        message="the first email, once more",
+    )
+    assert [message.message_id for message in smtp.to("desk@clinicportal.example")] == [second.message_id]
+    assert {message.message_id for message in smtp.to("anna@example.com")} == {first.message_id}
+
+
 def test_the_worker_tells_systemd_it_is_ready_and_alive(start_worker, tmp_path):
     """For the unit's watchdog: a worker stuck in a hung database stops saying so and is restarted."""
     import socket

@@ -138,3 +138,43 @@ def test_worker_processes_share_the_queue_send_each_email_once_and_stop_together
             parent.wait()
     time.sleep(0.5)
     assert len(smtp_for_workers.to(DESK)) == len(emails)  # nothing sent twice
+
+
+@pytest.mark.django_db(transaction=True)  # the worker commits as it would in production
+def test_the_emails_of_a_new_request_go_out_in_one_task_on_one_connection(
+    client, request_choices, smtp, settings, connections_opened
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from operations.worker import ResilientWorker
+    from tests.support.patients import submit
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.COORDINATOR_EMAILS = ["desk@clinicportal.example", "night@clinicportal.example"]
+    assert submit(client, email="anna@example.com").status_code == 302
+    emails = list(OutgoingEmail.objects.order_by("pk"))
+    assert [email.to for email in emails] == ["anna@example.com", *settings.COORDINATOR_EMAILS]
+    [task] = DBTaskResult.objects.all()
+    assert task.args_kwargs["kwargs"] == {"email_ids": [email.pk for email in emails]}
+    assert {email.task_id for email in emails} == {str(task.id)}
+    assert not any(smtp.to(email.to) for email in emails)  # queued, not sent in the request
+
+    worker = ResilientWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    worker.run()
+    for email in emails:
+        email.refresh_from_db()
+        assert email.status == EmailStatus.SENT
+        assert [message.message_id for message in smtp.to(email.to)] == [email.message_id]
+    assert len(connections_opened) == 1
+    task.refresh_from_db()
+    assert task.return_value == ["sent", "sent", "sent"]
+    assert tasks.requeue_due() == 0
