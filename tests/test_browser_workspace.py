@@ -97,3 +97,28 @@ def test_a_lead_notes_assigns_and_signs_out(page, demo_site, client):
     page.wait_for_url("**/staff/sign-in/")
     page.goto(f"{demo_site.url}/workspace/")
     page.wait_for_url("**/staff/sign-in/**")
+
+
+def test_a_coordinator_filters_the_inbox_by_condition_and_clinic(page, demo_site, client):
+    submit(client, email="anna@example.com", preferred_clinics=["hanbit-neuroscience-hospital"])
+    submit(client, email="olga@example.com", preferred_clinics=["busan-haeundae-neuro-centre"])
+    anna, olga = Inquiry.objects.get(email="anna@example.com"), Inquiry.objects.get(email="olga@example.com")
+    make_staff("lead-user", COORDINATOR, languages=["ru"])
+    staff_sign_in(page, demo_site, "lead-user", "a-long-staff-password", next_path="/workspace/?assigned=any")
+    form = page.locator("form.inbox-filters")
+    form.locator("[name=condition]").select_option("clonus")
+    form.locator("[name=clinic]").select_option("busan-haeundae-neuro-centre")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**clinic=busan-haeundae-neuro-centre**")
+    table = page.locator("table")
+    assert table.get_by_text(olga.reference).count() == 1
+    assert table.get_by_text(anna.reference).count() == 0
+    # The menus keep the choice, shown by name.
+    assert form.locator("[name=clinic] option:checked").inner_text().startswith("Busan")
+    assert form.locator("[name=condition]").input_value() == "clonus"
+
+    form.locator("[name=clinic]").select_option("hanbit-neuroscience-hospital")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**clinic=hanbit-neuroscience-hospital**")
+    assert table.get_by_text(anna.reference).count() == 1
+    assert table.get_by_text(olga.reference).count() == 0
