@@ -52,12 +52,11 @@ def delivered_together():
     if len(email_ids) == 1:
         schedule(email_ids[0])
     elif email_ids:
-        result = send_outgoing_emails.enqueue(email_ids=email_ids)
-        OutgoingEmail.objects.filter(pk__in=email_ids).update(task_id=str(result.id)[:64])
+        _remember_task(send_outgoing_emails.enqueue(email_ids=email_ids), email_ids)
 
 
 def schedule(email_id, *, run_after=None):
-    """Queue a delivery task; remember its id so that the reaper does not queue a second one."""
+    """Queue a delivery task (inside ``delivered_together()``, at the end of the block)."""
     together = _together.get()
     if together is not None and run_after is None:
         together.append(email_id)
@@ -68,8 +67,12 @@ def schedule(email_id, *, run_after=None):
             # The immediate backend (tests) cannot wait: the reaper queues the email when it is due.
             return None
         task = task.using(run_after=run_after)
-    result = task.enqueue(email_id=email_id)
-    OutgoingEmail.objects.filter(pk=email_id).update(task_id=str(result.id)[:64])
+    return _remember_task(task.enqueue(email_id=email_id), [email_id])
+
+
+def _remember_task(result, email_ids):
+    """Remember a queued task's id on its emails, so that the reaper does not queue a second one."""
+    OutgoingEmail.objects.filter(pk__in=email_ids).update(task_id=str(result.id)[:64])
     return result
 
 

@@ -7,11 +7,14 @@ import smtplib
 import time
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from inquiries import delivery, tasks
 from inquiries.models import EmailStatus, OutgoingEmail
 from operations.models import WorkerHeartbeat
+from operations.worker import ResilientWorker
 from tests.support.outages import database_url, manage_env, require_postgresql, start_manage, wait_for
+from tests.support.patients import submit
 from tests.support.smtp import SmtpServer
 from tests.test_delivery import DESK
 
@@ -144,11 +147,6 @@ def test_worker_processes_share_the_queue_send_each_email_once_and_stop_together
 def test_the_emails_of_a_new_request_go_out_in_one_task_on_one_connection(
     client, request_choices, smtp, settings, connections_opened
 ):
-    from django_tasks_db.models import DBTaskResult
-
-    from operations.worker import ResilientWorker
-    from tests.support.patients import submit
-
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.COORDINATOR_EMAILS = ["desk@clinicportal.example", "night@clinicportal.example"]
     assert submit(client, email="anna@example.com").status_code == 302
