@@ -8,7 +8,8 @@ it migrates, collects the static files, loads the demo content, then for each si
 1. adds clinics in bulk (treatments, specialties, languages, services, accreditations), rebuilds what
    the project derives from them (search text, every ``rebuild_*`` command) and analyses the tables;
 2. fetches each page in process through Django's test client: queries (CaptureQueriesContext), the
-   HTML's size raw, gzipped (level 6) and with brotli (quality 11), and the server time;
+   HTML's size raw, gzipped (level 6) and with brotli (quality 11), the server time and the part of
+   it spent rendering templates;
 3. starts gunicorn as deployed (DEBUG off, 2 sync workers, a Redis of its own, the static files
    collected) and drives it with wrk from a separate process: ``--connections`` (16) for
    ``--duration`` s (15), ``--repeats`` (3) rounds, each round the floor (``/robots.txt``: the whole
@@ -205,18 +206,53 @@ def analyse():
 # --- In process -----------------------------------------------------------------------------------
 
 
+class TemplateTime:
+    """Counts the time spent rendering templates (the outermost rendering, includes and the form
+    widgets' templates inside it; the queries a template runs count too)."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self._depth = 0
+
+    def __enter__(self):
+        from django.template import base
+
+        self._base, self._render = base, base.Template.render
+        timer, render = self, base.Template.render
+
+        def timed_render(template, context):
+            if timer._depth:
+                return render(template, context)
+            timer._depth += 1
+            begin = time.perf_counter()
+            try:
+                return render(template, context)
+            finally:
+                timer.seconds += time.perf_counter() - begin
+                timer._depth -= 1
+
+        base.Template.render = timed_render
+        return self
+
+    def __exit__(self, *exc_info):
+        self._base.Template.render = self._render
+
+
 def in_process(client, path, budget_seconds=5.0, most=20):
-    """Server time (median ms) of a few requests, then one request's queries and HTML sizes."""
+    """Server time (median ms) of a few requests and the part of it spent in templates, then one
+    request's queries and HTML sizes."""
     import brotli
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    timings = []
+    timings, template_timings = [], []
     started = time.monotonic()
     while len(timings) < most and (len(timings) < 3 or time.monotonic() - started < budget_seconds):
-        begin = time.perf_counter()
-        response = client.get(path)
-        timings.append((time.perf_counter() - begin) * 1000)
+        with TemplateTime() as templates:
+            begin = time.perf_counter()
+            response = client.get(path)
+            timings.append((time.perf_counter() - begin) * 1000)
+        template_timings.append(templates.seconds * 1000)
         if response.status_code != 200:
             sys.exit(f"{path} answered {response.status_code} in process")
     with CaptureQueriesContext(connection) as queries:
@@ -224,6 +260,7 @@ def in_process(client, path, budget_seconds=5.0, most=20):
     html = response.content
     return {
         "server_ms": statistics.median(timings),
+        "templates_ms": statistics.median(template_timings),
         "queries": len(queries),
         "raw": len(html),
         "gzip": len(gzip.compress(html, compresslevel=6)),
@@ -366,7 +403,7 @@ def ms(value, width):
 def print_table(results, cached):
     columns = (
         f"{'page':22} {'clinics':>8} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'server ms':>9} {'queries':>7} {'raw KB':>7} {'gzip KB':>7} {'br KB':>6}"
+        f"{'server ms':>9} {'templ. ms':>9} {'queries':>7} {'raw KB':>7} {'gzip KB':>7} {'br KB':>6}"
     )
     if cached:
         columns += f" {'warm req/s':>10} {'ratio':>6} {'p95 ms':>7}"
@@ -381,11 +418,12 @@ def print_table(results, cached):
             )
             if local:
                 line += (
-                    f"{local['server_ms']:9.1f} {local['queries']:7d} {kb(local['raw']):>7} "
+                    f"{local['server_ms']:9.1f} {local['templates_ms']:9.1f} {local['queries']:7d} "
+                    f"{kb(local['raw']):>7} "
                     f"{kb(local['gzip']):>7} {kb(local['brotli']):>6}"
                 )
             else:
-                line += f"{'':9} {'':7} {'':7} {'':7} {'':6}"
+                line += f"{'':9} {'':9} {'':7} {'':7} {'':7} {'':6}"
             if cached:
                 warm = row["cached"]
                 line += f" {warm['rps']:10.1f} {warm['ratio']:6.3f} {ms(warm['p95'], 7)}"
@@ -406,10 +444,18 @@ def targets(results, cached):
     sizes = sorted(results)
     for size in sizes:
         pages = results[size]
+        floor_ms = pages[FLOOR[0]]["in_process"]["server_ms"]
         for label in CLONUS:
             ratio = pages[label]["uncached"]["ratio"]
+            # What bounds the uncached ratio: the templates alone, against the floor's own server time.
+            templates_ms = pages[label]["in_process"]["templates_ms"]
             lines.append(
-                (verdict(ratio >= 0.10), f"{label} at {size:,}: ≥ 0.10 of the floor uncached", f"{ratio:.3f}")
+                (
+                    verdict(ratio >= 0.10),
+                    f"{label} at {size:,}: ≥ 0.10 of the floor uncached",
+                    f"{ratio:.3f} (in process its templates take {templates_ms:.1f} ms, "
+                    f"{templates_ms / floor_ms:.0f} × the floor's {floor_ms:.2f} ms)",
+                )
             )
             if cached:
                 warm = pages[label]["cached"]["ratio"]
@@ -449,7 +495,15 @@ def targets(results, cached):
             )
         for label in ("directory", "search rehabilitation"):
             p95 = pages[label]["uncached"]["p95"]
-            lines.append((verdict(p95 < 50), f"{label} at 100,000: p95 < 50 ms", latency(p95)))
+            local = pages[label]["in_process"]
+            lines.append(
+                (
+                    verdict(p95 < 50),
+                    f"{label} at 100,000: p95 < 50 ms",
+                    f"{latency(p95)} (in process {local['server_ms']:.1f} ms, {local['templates_ms']:.1f} of "
+                    "them in templates)",
+                )
+            )
     else:
         lines.append(("—", "the targets at 100,000 clinics", "not measured (--sizes)"))
     if len(sizes) > 1:
@@ -706,7 +760,9 @@ def run(folder, database, redis, options):
     print_table(results, options.cache)
     print(
         "req/s, ratio (to the floor of the same round), p50/p95/p99: wrk against gunicorn, uncached "
-        "(PAGE_CACHE=off); server ms, queries, sizes: in process, one request (gzip level 6, brotli "
+        "(PAGE_CACHE=off); server ms (templ. ms: the part of it spent rendering templates, with the "
+        "queries they run), queries, "
+        "sizes: in process, one request (gzip level 6, brotli "
         "quality 11)."
     )
     print()

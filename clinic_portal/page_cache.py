@@ -13,6 +13,13 @@ every page view gets a fresh submission key. Signed-in staff, visitors with a se
 message, and addresses with query parameters the page does not expect (a search, say, which would
 fill the cache with one-off pages) are served a freshly rendered page.
 
+Each process also keeps the pages it served last in its own memory (``LocalPages``, bounded in
+bytes), with the content version it last read from the shared cache. For
+``PAGE_CACHE_LOCAL_SECONDS`` after that read it serves those pages without asking the shared cache,
+whose round trip was measured at about a third of a cached page's server time. An edit in the same
+process shows at once; an edit made elsewhere (another server, the worker) shows within those
+seconds.
+
 A cached page is also kept gzipped, so that serving it costs no compression: the parts between the
 placeholders are compressed once, each ending on a full flush (no later part refers back to it), and a
 visitor's tokens go between them as uncompressed ("stored") deflate blocks. A token is therefore never
@@ -23,10 +30,12 @@ import datetime
 import functools
 import hashlib
 import re
+import threading
 import time
 import uuid
 import zlib
 from collections.abc import Callable, Collection
+from time import monotonic
 from typing import Any
 
 from django.conf import settings
@@ -78,7 +87,69 @@ def content_version(known: Any = None) -> int:
 def content_changed() -> None:
     """Public content changed: pages cached before are no longer served (at commit, when in a
     transaction, so no page of the old content is cached under the new version)."""
-    transaction.on_commit(lambda: _cache().set(VERSION_KEY, time.time_ns(), timeout=None))
+    transaction.on_commit(_start_new_version)
+
+
+def _start_new_version() -> None:
+    version = time.time_ns()
+    _cache().set(VERSION_KEY, version, timeout=None)
+    local_pages.version_read(version)
+
+
+class LocalPages:
+    """The pages this process served last, by key, and the content version it last read from the
+    shared cache; at most ``most_bytes`` of pages, the least recently served dropped first."""
+
+    def __init__(self, most_bytes: int) -> None:
+        self.most_bytes = most_bytes
+        self._pages: dict[str, tuple[dict[str, Any], int]] = {}  # in the order last served
+        self._bytes = 0
+        self._version: int | None = None
+        self._version_read_at = 0.0
+        self._lock = threading.Lock()  # for servers that run threads
+
+    def current(self, key: str, seconds: float) -> dict[str, Any] | None:
+        """The page held under ``key`` if it is of the version read from the shared cache within
+        ``seconds``."""
+        if self._version is None or monotonic() - self._version_read_at >= seconds:
+            return None
+        return self.get(key, self._version)
+
+    def version_read(self, version: int) -> None:
+        self._version, self._version_read_at = version, monotonic()
+
+    def get(self, key: str, version: int) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._pages.pop(key, None)
+            if found is None:
+                return None
+            if found[0]["version"] != version:
+                self._bytes -= found[1]
+                return None
+            self._pages[key] = found
+            return found[0]
+
+    def keep(self, key: str, stored: dict[str, Any]) -> None:
+        size = sum(map(len, stored["parts"])) + sum(map(len, stored.get("gzip") or ()))
+        if size > self.most_bytes:
+            return
+        with self._lock:
+            previous = self._pages.pop(key, None)
+            if previous is not None:
+                self._bytes -= previous[1]
+            while self._pages and self._bytes + size > self.most_bytes:
+                self._bytes -= self._pages.pop(next(iter(self._pages)))[1]
+            self._pages[key] = (stored, size)
+            self._bytes += size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+            self._version = None
+
+
+local_pages = LocalPages(most_bytes=settings.PAGE_CACHE_LOCAL_BYTES)
 
 
 def _is_shared_cache_degraded(cache: BaseCache) -> bool:
@@ -198,8 +269,12 @@ def cached_page(query: Collection[str] | Callable[[], Collection[str]] = ()) -> 
             if not _cacheable_request(request, query_names) or _is_shared_cache_degraded(cache):
                 return view(request, *args, **kwargs)
             key = _page_key(request)
+            held = local_pages.current(key, settings.PAGE_CACHE_LOCAL_SECONDS)
+            if held is not None:
+                return _response_for(request, held, held["version"])
             found = cache.get_many([VERSION_KEY, key])
             version = content_version(found.get(VERSION_KEY))
+            local_pages.version_read(version)
             stored = found.get(key)
             if stored is None or stored.get("version") != version:
                 response = view(request, *args, **kwargs)
@@ -221,6 +296,7 @@ def cached_page(query: Collection[str] | Callable[[], Collection[str]] = ()) -> 
                     "gzip": _compressed_parts(parts),
                 }
                 cache.set(key, stored, PAGE_TIMEOUT_SECONDS)
+            local_pages.keep(key, stored)
             return _response_for(request, stored, version)
 
         return wrapper

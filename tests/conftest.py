@@ -30,11 +30,14 @@ def _empty_cache():
     from django.core.cache import cache
 
     from clinic_portal.cache import RedisWithLocalFallbackCache
+    from clinic_portal.page_cache import local_pages
 
     RedisWithLocalFallbackCache._redis_down_until = 0.0
     cache.clear()
+    local_pages.clear()  # pages this process holds would outlive the shared cache's clearing
     yield
     cache.clear()
+    local_pages.clear()
     RedisWithLocalFallbackCache._redis_down_until = 0.0
 
 

@@ -3,6 +3,7 @@ shows at once, and nothing personal or one-off is kept."""
 
 import gzip
 import re
+import time
 import uuid
 
 import pytest
@@ -23,8 +24,10 @@ pytestmark = pytest.mark.django_db
 def page_caching(settings):
     settings.PAGE_CACHE = True
     caches["pages"].clear()
+    page_cache.local_pages.clear()
     yield
     caches["pages"].clear()
+    page_cache.local_pages.clear()
 
 
 @pytest.fixture
@@ -143,6 +146,67 @@ def test_an_edit_shows_at_once(page_caching, condition, django_capture_on_commit
     assert "busan-rehab" in Client().get(condition.get_absolute_url()).content.decode()
 
 
+def test_a_process_serves_the_pages_it_holds_without_asking_redis(page_caching, condition, monkeypatch):
+    url = condition.get_absolute_url()
+    first_html = Client().get(url).content.decode()
+    shared_reads = []
+    monkeypatch.setattr(caches["pages"], "get_many", lambda keys: shared_reads.append(keys) or {})
+    second_html = Client().get(url).content.decode()
+    assert shared_reads == []
+    assert without_tokens(second_html) == without_tokens(first_html)
+    assert csrf_token_in(first_html) != csrf_token_in(second_html)
+    assert submission_key_in(first_html) != submission_key_in(second_html)
+
+
+def changed_on_another_server(condition, summary):
+    """What an edit on another application server leaves: the database and the shared version changed,
+    no signal in this process."""
+    type(condition).objects.filter(pk=condition.pk).update(summary_en=summary)
+    caches["pages"].set(page_cache.VERSION_KEY, page_cache.content_version() + 1, timeout=None)
+
+
+def test_an_edit_on_another_server_shows_within_the_local_seconds(
+    page_caching, settings, condition, monkeypatch
+):
+    settings.PAGE_CACHE_LOCAL_SECONDS = 1.0
+    url = condition.get_absolute_url()
+    now = [1000.0]
+    monkeypatch.setattr(page_cache, "monotonic", lambda: now[0])
+    Client().get(url)
+    changed_on_another_server(condition, "Involuntary rhythmic contractions.")
+    now[0] += 0.9
+    assert "Rhythmic muscle jerks." in Client().get(url).content.decode()
+    now[0] += 0.2
+    html = Client().get(url).content.decode()
+    assert "Involuntary rhythmic contractions." in html and "Rhythmic muscle jerks." not in html
+
+
+def test_with_no_local_seconds_every_request_reads_the_shared_version(page_caching, settings, condition):
+    settings.PAGE_CACHE_LOCAL_SECONDS = 0
+    url = condition.get_absolute_url()
+    Client().get(url)
+    changed_on_another_server(condition, "Involuntary rhythmic contractions.")
+    assert "Involuntary rhythmic contractions." in Client().get(url).content.decode()
+
+
+def test_a_process_holds_pages_up_to_its_bound_dropping_the_least_recently_served():
+    pages = page_cache.LocalPages(most_bytes=250)
+
+    def stored(size):
+        return {"version": 1, "parts": [b"x" * size], "gzip": None}
+
+    pages.keep("a", stored(100))
+    pages.keep("b", stored(100))
+    assert pages.get("a", 1) is not None  # served: now the most recent
+    pages.keep("c", stored(100))  # 300 bytes: the least recently served goes
+    assert pages.get("b", 1) is None
+    assert pages.get("a", 1) is not None and pages.get("c", 1) is not None
+    pages.keep("huge", stored(251))  # larger than the bound: not kept, nothing dropped for it
+    assert pages.get("huge", 1) is None and pages.get("a", 1) is not None
+    assert pages.get("a", 2) is None  # a page of another version is dropped
+    assert pages.get("a", 1) is None
+
+
 def test_a_change_rolled_back_leaves_the_cached_pages(page_caching, condition):
     version = page_cache.content_version()
     with pytest.raises(RuntimeError), page_cache.transaction.atomic():
@@ -202,7 +266,7 @@ def test_pages_without_a_form_answer_304_while_unchanged(page_caching, condition
     assert again.status_code == 304
 
 
-def test_with_redis_gone_pages_are_rendered_afresh(page_caching, settings, condition):
+def test_with_redis_gone_pages_are_rendered_afresh(page_caching, settings, condition, monkeypatch):
     import redis
 
     url = "redis://127.0.0.1:6379/10"
@@ -225,6 +289,9 @@ def test_with_redis_gone_pages_are_rendered_afresh(page_caching, settings, condi
         Client().get(condition.get_absolute_url())
         assert pages.redis.get(page_cache.VERSION_KEY)  # kept in Redis, shared by every server
         proxy.cut()
+        # Once the page this process holds is older than the local seconds, Redis is asked again.
+        later = time.monotonic() + settings.PAGE_CACHE_LOCAL_SECONDS + 1
+        monkeypatch.setattr(page_cache, "monotonic", lambda: later)
         for _ in range(2):
             response = Client().get(condition.get_absolute_url())
             assert response.status_code == 200 and "seoul-neuro" in response.content.decode()
