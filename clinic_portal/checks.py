@@ -73,6 +73,24 @@ def lease_outlasts_an_smtp_exchange(app_configs, **kwargs):
     ]
 
 
+@register(Tags.caches)
+def local_pages_outlive_no_redis_outage(app_configs, **kwargs):
+    """While Redis is taken for unreachable, pages are rendered afresh; a page a process holds longer
+    than that pause could be served with the version of the outage after Redis is back."""
+    from clinic_portal.cache import RETRY_REDIS_AFTER_SECONDS
+
+    if 0 <= settings.PAGE_CACHE_LOCAL_SECONDS < RETRY_REDIS_AFTER_SECONDS:
+        return []
+    return [
+        Error(
+            f"PAGE_CACHE_LOCAL_SECONDS ({settings.PAGE_CACHE_LOCAL_SECONDS}) must be at least 0 and "
+            f"less than {RETRY_REDIS_AFTER_SECONDS}.",
+            hint="A second (the default) is enough to spare the round trip to Redis.",
+            id="clinic_portal.E003",
+        )
+    ]
+
+
 OPERATOR_SETTINGS = (
     "OPERATOR_NAME",
     "OPERATOR_ADDRESS",

@@ -16,9 +16,9 @@ fill the cache with one-off pages) are served a freshly rendered page.
 Each process also keeps the pages it served last in its own memory (``LocalPages``, bounded in
 bytes), with the content version it last read from the shared cache. For
 ``PAGE_CACHE_LOCAL_SECONDS`` after that read it serves those pages without asking the shared cache,
-whose round trip was measured at about a third of a cached page's server time. An edit in the same
-process shows at once; an edit made elsewhere (another server, the worker) shows within those
-seconds.
+whose round trip was measured at about a third of a cached page's server time. An edit shows at
+once in the process that saved it, and within those seconds in the others (the other workers and
+servers, the background worker's rebuilds).
 
 A cached page is also kept gzipped, so that serving it costs no compression: the parts between the
 placeholders are compressed once, each ending on a full flush (no later part refers back to it), and a
@@ -91,9 +91,9 @@ def content_changed() -> None:
 
 
 def _start_new_version() -> None:
-    version = time.time_ns()
+    version, started = time.time_ns(), monotonic()
     _cache().set(VERSION_KEY, version, timeout=None)
-    local_pages.version_read(version)
+    local_pages.version_read(version, started)
 
 
 class LocalPages:
@@ -115,8 +115,13 @@ class LocalPages:
             return None
         return self.get(key, self._version)
 
-    def version_read(self, version: int) -> None:
-        self._version, self._version_read_at = version, monotonic()
+    def version_read(self, version: int, started: float) -> None:
+        """``version`` was read from (or written to) the shared cache by a call begun at ``started``
+        (``monotonic()``): held pages count from then. A read begun before the last one changes
+        nothing, so a slow read never brings back a version another thread has since replaced."""
+        with self._lock:
+            if started >= self._version_read_at:
+                self._version, self._version_read_at = version, started
 
     def get(self, key: str, version: int) -> dict[str, Any] | None:
         with self._lock:
@@ -147,6 +152,7 @@ class LocalPages:
             self._pages.clear()
             self._bytes = 0
             self._version = None
+            self._version_read_at = 0.0
 
 
 local_pages = LocalPages(most_bytes=settings.PAGE_CACHE_LOCAL_BYTES)
@@ -272,9 +278,10 @@ def cached_page(query: Collection[str] | Callable[[], Collection[str]] = ()) -> 
             held = local_pages.current(key, settings.PAGE_CACHE_LOCAL_SECONDS)
             if held is not None:
                 return _response_for(request, held, held["version"])
+            started = monotonic()
             found = cache.get_many([VERSION_KEY, key])
             version = content_version(found.get(VERSION_KEY))
-            local_pages.version_read(version)
+            local_pages.version_read(version, started)
             stored = found.get(key)
             if stored is None or stored.get("version") != version:
                 response = view(request, *args, **kwargs)

@@ -174,7 +174,8 @@ CACHES["pages"] = {**CACHES["default"], "KEY_PREFIX": "pages"}
 PAGE_CACHE = env.bool("PAGE_CACHE", default=True)
 PAGE_CACHE_ALIAS = "pages"
 # Each process serves the pages it served last from its own memory for this long after it last read
-# the content version, so an edit made on another server shows within it (page_cache.LocalPages).
+# the content version, so an edit saved by another process (worker or server) shows within it; at
+# most PAGE_CACHE_LOCAL_BYTES of pages per process (page_cache.LocalPages).
 PAGE_CACHE_LOCAL_SECONDS = env.float("PAGE_CACHE_LOCAL_SECONDS", default=1.0)
 PAGE_CACHE_LOCAL_BYTES = 32 * 1024 * 1024
 # Apps whose every change is shown on public pages: a change there starts a new version of them.

@@ -24,10 +24,8 @@ pytestmark = pytest.mark.django_db
 def page_caching(settings):
     settings.PAGE_CACHE = True
     caches["pages"].clear()
-    page_cache.local_pages.clear()
     yield
     caches["pages"].clear()
-    page_cache.local_pages.clear()
 
 
 @pytest.fixture
@@ -146,7 +144,27 @@ def test_an_edit_shows_at_once(page_caching, condition, django_capture_on_commit
     assert "busan-rehab" in Client().get(condition.get_absolute_url()).content.decode()
 
 
-def test_a_process_serves_the_pages_it_holds_without_asking_redis(page_caching, condition, monkeypatch):
+def test_a_page_another_process_cached_is_served_from_redis_and_then_held(
+    page_caching, condition, django_assert_num_queries, monkeypatch
+):
+    url = condition.get_absolute_url()
+    first_html = Client().get(url).content.decode()
+    page_cache.local_pages.clear()  # as in another worker: the page is in Redis only
+    with django_assert_num_queries(0):
+        second_html = Client().get(url).content.decode()
+    assert without_tokens(second_html) == without_tokens(first_html)
+    assert csrf_token_in(first_html) != csrf_token_in(second_html)
+    shared_reads = []
+    monkeypatch.setattr(caches["pages"], "get_many", lambda keys: shared_reads.append(keys) or {})
+    with django_assert_num_queries(0):
+        Client().get(url)
+    assert shared_reads == []
+
+
+def test_a_process_serves_the_pages_it_holds_without_asking_redis(
+    page_caching, settings, condition, monkeypatch
+):
+    settings.PAGE_CACHE_LOCAL_SECONDS = 9  # however slow the machine running the test
     url = condition.get_absolute_url()
     first_html = Client().get(url).content.decode()
     shared_reads = []
@@ -170,7 +188,7 @@ def test_an_edit_on_another_server_shows_within_the_local_seconds(
 ):
     settings.PAGE_CACHE_LOCAL_SECONDS = 1.0
     url = condition.get_absolute_url()
-    now = [1000.0]
+    now = [time.monotonic() + 1000]  # later than what the fixtures stamped
     monkeypatch.setattr(page_cache, "monotonic", lambda: now[0])
     Client().get(url)
     changed_on_another_server(condition, "Involuntary rhythmic contractions.")
@@ -197,6 +215,7 @@ def test_a_process_holds_pages_up_to_its_bound_dropping_the_least_recently_serve
 
     pages.keep("a", stored(100))
     pages.keep("b", stored(100))
+    pages.keep("b", stored(100))  # kept again: counted once
     assert pages.get("a", 1) is not None  # served: now the most recent
     pages.keep("c", stored(100))  # 300 bytes: the least recently served goes
     assert pages.get("b", 1) is None
@@ -205,6 +224,24 @@ def test_a_process_holds_pages_up_to_its_bound_dropping_the_least_recently_serve
     assert pages.get("huge", 1) is None and pages.get("a", 1) is not None
     assert pages.get("a", 2) is None  # a page of another version is dropped
     assert pages.get("a", 1) is None
+    # What was dropped no longer counts: two pages fit again beside "c".
+    pages.keep("d", stored(75))
+    pages.keep("e", stored(75))
+    assert all(pages.get(key, 1) is not None for key in ("c", "d", "e"))
+
+
+def test_a_slow_read_of_the_version_never_replaces_a_newer_one(monkeypatch):
+    pages = page_cache.LocalPages(most_bytes=1_000)
+    now = [100.0]
+    monkeypatch.setattr(page_cache, "monotonic", lambda: now[0])
+    pages.keep("page", {"version": 2, "parts": [b"new"], "gzip": None})
+    pages.version_read(2, started=100.0)  # an edit saved by another thread
+    pages.version_read(1, started=99.5)  # a read begun before it, answered after it
+    assert pages.current("page", seconds=1) is not None
+    now[0] = 100.9
+    assert pages.current("page", seconds=1) is not None
+    now[0] = 101.0  # counted from the start of the read: held no longer than the seconds
+    assert pages.current("page", seconds=1) is None
 
 
 def test_a_change_rolled_back_leaves_the_cached_pages(page_caching, condition):
@@ -313,3 +350,14 @@ def test_a_rebuild_of_the_clinic_matches_by_the_worker_serves_new_pages(
     with django_capture_on_commit_callbacks(execute=True):
         clinic_matches_refresh(clinic_ids=[clinic.pk])
     assert page_cache.content_version() != version
+
+
+@pytest.mark.parametrize("seconds, refused", [(0, False), (1.0, False), (9.5, False), (10, True), (-1, True)])
+def test_held_pages_must_not_outlast_the_pause_after_a_redis_outage(settings, seconds, refused):
+    from django.core.checks import run_checks
+
+    settings.PAGE_CACHE_LOCAL_SECONDS = seconds
+    errors = [message for message in run_checks() if message.id == "clinic_portal.E003"]
+    assert bool(errors) is refused
+    if refused:
+        assert "PAGE_CACHE_LOCAL_SECONDS" in errors[0].msg
