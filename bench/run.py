@@ -419,8 +419,7 @@ def print_table(results, cached):
             if local:
                 line += (
                     f"{local['server_ms']:9.1f} {local['templates_ms']:9.1f} {local['queries']:7d} "
-                    f"{kb(local['raw']):>7} "
-                    f"{kb(local['gzip']):>7} {kb(local['brotli']):>6}"
+                    f"{kb(local['raw']):>7} {kb(local['gzip']):>7} {kb(local['brotli']):>6}"
                 )
             else:
                 line += f"{'':9} {'':9} {'':7} {'':7} {'':7} {'':6}"
@@ -761,9 +760,7 @@ def run(folder, database, redis, options):
     print(
         "req/s, ratio (to the floor of the same round), p50/p95/p99: wrk against gunicorn, uncached "
         "(PAGE_CACHE=off); server ms (templ. ms: the part of it spent rendering templates, with the "
-        "queries they run), queries, "
-        "sizes: in process, one request (gzip level 6, brotli "
-        "quality 11)."
+        "queries they run), queries, sizes: in process, one request (gzip level 6, brotli quality 11)."
     )
     print()
     lines = targets(results, options.cache)

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django_countries import countries
 
+from clinic_portal.cache import RETRY_REDIS_AFTER_SECONDS
+
 
 @register(Tags.security, deploy=True)
 def shared_cache_for_rate_limits(app_configs, **kwargs):
@@ -77,8 +79,6 @@ def lease_outlasts_an_smtp_exchange(app_configs, **kwargs):
 def local_pages_outlive_no_redis_outage(app_configs, **kwargs):
     """While Redis is taken for unreachable, pages are rendered afresh; a page a process holds longer
     than that pause could be served with the version of the outage after Redis is back."""
-    from clinic_portal.cache import RETRY_REDIS_AFTER_SECONDS
-
     if 0 <= settings.PAGE_CACHE_LOCAL_SECONDS < RETRY_REDIS_AFTER_SECONDS:
         return []
     return [

@@ -98,7 +98,10 @@ def _start_new_version() -> None:
 
 class LocalPages:
     """The pages this process served last, by key, and the content version it last read from the
-    shared cache; at most ``most_bytes`` of pages, the least recently served dropped first."""
+    shared cache; at most ``most_bytes`` of pages, the least recently served dropped first.
+
+    Not Django's local-memory cache: it pickles what it keeps and would unpickle the whole page on
+    every read, and it bounds entries, not bytes."""
 
     def __init__(self, most_bytes: int) -> None:
         self.most_bytes = most_bytes
